@@ -58,6 +58,52 @@ pub(crate) async fn send(
         .map_err(Error::CommunicationError)
 }
 
+/// How many property filters Jira accepts on one delete.
+pub const MAX_PROPERTY_FILTERS: usize =
+    crate::spec_facts::SUBMIT_ENTITY_REQUEST_PROPERTIES_MAX_PROPERTIES;
+
+impl Client {
+    /// Deletes every incident and review whose submitted `properties` match all of `filters`
+    /// (`DELETE /rest/operations/1.0/bulkByProperties?key=value&...`), asynchronously.
+    ///
+    /// The spec cannot declare these free-form query parameters, so this method is written by
+    /// hand; it is signed and traced by the same hooks as the generated ones. It takes 1 to
+    /// [`MAX_PROPERTY_FILTERS`] pairs; keys may not contain `:` or start with `_`.
+    pub async fn delete_entity_by_properties(
+        &self,
+        filters: &[(&str, &str)],
+    ) -> Result<ResponseValue<()>, Error<()>> {
+        if filters.is_empty() || filters.len() > MAX_PROPERTY_FILTERS {
+            return Err(Error::InvalidRequest(format!(
+                "a delete by properties takes 1 to {MAX_PROPERTY_FILTERS} key=value filters, got {}",
+                filters.len()
+            )));
+        }
+        if let Some((key, _)) = filters
+            .iter()
+            .find(|(k, _)| k.is_empty() || k.contains(':') || k.starts_with('_'))
+        {
+            return Err(Error::InvalidRequest(format!(
+                "property key `{key}` is not allowed: keys are non-empty, without `:`, and do not start with `_`"
+            )));
+        }
+
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/rest/operations/1.0/bulkByProperties",
+            self.baseurl
+        ))
+        .map_err(|e| Error::InvalidRequest(format!("bad base URL: {e}")))?;
+        url.query_pairs_mut().extend_pairs(filters.iter().copied());
+        let request = self.client.delete(url).build()?;
+
+        let response = send(self, request, "delete_entity_by_property").await?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::empty(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+}
+
 #[allow(dead_code)]
 fn _hooks_are_send(client: &Client) {
     fn is_send<T: Send>(_: T) {}

@@ -25,7 +25,9 @@ pub mod types {
     pub use crate::model::*;
 }
 
-pub use generated::Client as GeneratedClient;
+pub use generated::{
+    Client as GeneratedClient, Error as GeneratedError, MAX_PROPERTY_FILTERS, ResponseValue,
+};
 
 /// `jira-operations/<version>`, sent as `User-Agent`.
 pub(crate) fn user_agent() -> reqwest::header::HeaderValue {
