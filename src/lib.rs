@@ -8,6 +8,8 @@
 )]
 
 pub mod auth;
+#[cfg(feature = "cli")]
+pub mod demo;
 mod generated;
 pub mod model;
 pub mod spec;

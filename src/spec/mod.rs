@@ -433,21 +433,21 @@ pub struct Refresh {
     pub changes: Vec<Change>,
     /// Whether the two fragments differ at all (prose of our own included).
     pub stale: bool,
+    /// Why code generation would fail on the new fragment, when it would: a normalization
+    /// rule needs updating before the new fragment can be vendored.
+    pub generation_problem: Option<String>,
 }
 
 /// Derives a fragment from `upstream` and compares it with `vendored`.
 pub fn compare(upstream: &Value, vendored: &Value) -> Result<Refresh, SpecError> {
     let fragment = derive(upstream)?;
-    normalize::normalize(&fragment).map_err(|e| {
-        SpecError(format!(
-            "the derived fragment no longer fits code generation: {e}"
-        ))
-    })?;
+    let generation_problem = normalize::normalize(&fragment).err();
     let changes = drift(vendored, &fragment);
     let stale = &fragment != vendored;
     Ok(Refresh {
         fragment,
         changes,
         stale,
+        generation_problem,
     })
 }

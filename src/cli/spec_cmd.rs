@@ -1,0 +1,123 @@
+//! `jira-ops spec`: re-derive the vendored fragment and report drift.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use jira_operations::spec;
+use serde_json::Value;
+
+use super::exit;
+
+/// Keep the vendored OpenAPI fragment aligned with Atlassian's published file.
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Re-derive the fragment from Atlassian's file, write it, and print what changed.
+    Refresh(SpecArgs),
+    /// Exit non-zero when the fragment is stale against Atlassian's file; print what changed.
+    Check(SpecArgs),
+    /// List the edits made to the fragment before code generation, with their reasons.
+    Rules,
+}
+
+/// Where the two documents are.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Atlassian's Jira Software OpenAPI document (swagger.v3.json).
+    pub upstream: PathBuf,
+    /// The vendored fragment to compare with or rewrite.
+    #[arg(long, default_value = "openapi/operations.json")]
+    pub fragment: PathBuf,
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
+}
+
+pub fn run(command: SpecCommand) -> ExitCode {
+    let (args, write) = match command {
+        SpecCommand::Rules => {
+            for rule in spec::normalize::RULES {
+                println!("{}\n    {}\n", rule.name, rule.reason);
+            }
+            return ExitCode::SUCCESS;
+        }
+        SpecCommand::Refresh(args) => (args, true),
+        SpecCommand::Check(args) => (args, false),
+    };
+
+    let loaded = read_json(&args.upstream).and_then(|up| {
+        // A missing fragment is stale against anything: compare with an empty document.
+        let vendored = if args.fragment.exists() {
+            read_json(&args.fragment)?
+        } else {
+            Value::Object(Default::default())
+        };
+        Ok((up, vendored))
+    });
+    let (upstream, vendored) = match loaded {
+        Ok(pair) => pair,
+        Err(e) => return exit::usage(&e),
+    };
+    let refresh = match spec::compare(&upstream, &vendored) {
+        Ok(refresh) => refresh,
+        Err(e) => return exit::usage(&format!("{}: {e}", args.upstream.display())),
+    };
+
+    for change in &refresh.changes {
+        println!("{change}");
+    }
+    if !refresh.stale {
+        println!(
+            "{} is current ({} operations)",
+            args.fragment.display(),
+            operation_count(&refresh.fragment)
+        );
+        return ExitCode::SUCCESS;
+    }
+    if refresh.changes.is_empty() {
+        println!("only our own notes differ");
+    }
+
+    if let Some(problem) = &refresh.generation_problem {
+        eprintln!("jira-ops: the new fragment does not fit code generation yet: {problem}");
+        if write {
+            eprintln!("jira-ops: not written; update src/spec/normalize.rs first");
+            return ExitCode::from(exit::STALE);
+        }
+    }
+
+    if write {
+        if let Err(e) = std::fs::write(&args.fragment, spec::to_file_text(&refresh.fragment)) {
+            return exit::usage(&format!("{}: {e}", args.fragment.display()));
+        }
+        println!(
+            "wrote {} ({} changes); rebuild to regenerate the client",
+            args.fragment.display(),
+            refresh.changes.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "{} is stale ({} changes); run `jira-ops spec refresh {}`",
+            args.fragment.display(),
+            refresh.changes.len(),
+            args.upstream.display()
+        );
+        ExitCode::from(exit::STALE)
+    }
+}
+
+fn operation_count(fragment: &Value) -> usize {
+    fragment["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .values()
+                .filter_map(Value::as_object)
+                .map(|item| item.keys().filter(|k| *k != "parameters").count())
+                .sum()
+        })
+        .unwrap_or(0)
+}

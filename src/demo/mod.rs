@@ -1,0 +1,3 @@
+//! Data for the demo: real public post-incident reports, mapped to incidents and reviews.
+
+pub mod postmortems;
