@@ -11,6 +11,7 @@ pub mod auth;
 #[cfg(feature = "cli")]
 pub mod demo;
 mod generated;
+pub mod input;
 pub mod model;
 pub mod spec;
 mod telemetry;

@@ -1,0 +1,273 @@
+//! Reading entities from a file or standard input, one at a time, with their place in it.
+//!
+//! Backfills can be millions of records, so input is never held whole: a blocking reader
+//! thread parses one record at a time and hands it over a bounded channel, which stops the
+//! reader while the sender is busy. Two formats are read, told apart by the first byte that is
+//! not white space: a JSON array (`[`) or NDJSON (one JSON object per line; blank lines are
+//! skipped). Each record comes with where it was (`file.ndjson:12`), so a bad one can be named.
+//! A malformed NDJSON line is reported and the next lines are still read; in a JSON array, a
+//! syntax error ends the array, since nothing after it can be located reliably.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use tokio::sync::mpsc;
+
+/// Where a record was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file name, or `<stdin>`.
+    pub file: String,
+    /// The 1-based line: of the record in NDJSON, of the end of the element in a JSON array.
+    pub line: usize,
+    /// The 1-based position of the record in the input.
+    pub record: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One record of the input: the entity, or why it could not be read.
+#[derive(Debug)]
+pub enum Record<T> {
+    /// A record that parsed.
+    Entity {
+        /// The entity.
+        entity: T,
+        /// Where it was.
+        origin: Origin,
+    },
+    /// A record that did not parse.
+    Malformed {
+        /// Where it was.
+        origin: Origin,
+        /// Its `id` field, when the record was JSON with a string `id`.
+        id: Option<String>,
+        /// What is wrong, from the JSON parser.
+        reason: String,
+    },
+    /// The input could not be read past this point (an I/O error, or a syntax error in a
+    /// JSON array); the records before it were sent.
+    Stopped {
+        /// What stopped the reader.
+        reason: String,
+        /// Where.
+        origin: Origin,
+    },
+}
+
+/// How many parsed records may wait in the channel.
+const CHANNEL_DEPTH: usize = 1024;
+
+/// Reads `path` (`-` or `None` for standard input) on a blocking thread and sends each record.
+pub fn read<T>(path: Option<&Path>) -> mpsc::Receiver<Record<T>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+    let path: Option<PathBuf> = path.filter(|p| p.as_os_str() != "-").map(Path::to_path_buf);
+    std::thread::spawn(move || {
+        let name = path.as_ref().map_or("<stdin>".to_string(), |p| p.display().to_string());
+        let source: io::Result<Box<dyn Read>> = match &path {
+            Some(p) => std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read>),
+            None => Ok(Box::new(io::stdin())),
+        };
+        match source {
+            Ok(reader) => read_from(BufReader::with_capacity(1 << 16, reader), &name, &tx),
+            Err(e) => {
+                let origin = Origin { file: name, line: 0, record: 0 };
+                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+            }
+        }
+    });
+    rx
+}
+
+/// Reads records from `reader` into `tx`; `name` labels their origins.
+pub fn read_from<R, T>(mut reader: R, name: &str, tx: &mpsc::Sender<Record<T>>)
+where
+    R: BufRead,
+    T: DeserializeOwned,
+{
+    // Peek at the first meaningful byte to choose the format.
+    let first = loop {
+        match reader.fill_buf() {
+            Ok([]) => return,
+            Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => break buf[i],
+                None => {
+                    let n = buf.len();
+                    reader.consume(n);
+                }
+            },
+            Err(e) => {
+                let origin = Origin { file: name.into(), line: 0, record: 0 };
+                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+                return;
+            }
+        }
+    };
+    if first == b'[' {
+        read_array(reader, name, tx);
+    } else {
+        read_lines(reader, name, tx);
+    }
+}
+
+fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Record<T> {
+    let id = serde_json::from_slice::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_string)));
+    Record::Malformed { origin, id, reason: error.to_string() }
+}
+
+fn read_lines<R: BufRead, T: DeserializeOwned>(mut reader: R, name: &str, tx: &mpsc::Sender<Record<T>>) {
+    let mut line = Vec::with_capacity(4096);
+    let (mut line_no, mut record) = (0, 0);
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => {
+                let origin = Origin { file: name.into(), line: line_no + 1, record };
+                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+                return;
+            }
+        }
+        line_no += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        record += 1;
+
+        let origin = Origin { file: name.into(), line: line_no, record };
+        let item = match serde_json::from_slice::<T>(&line) {
+            Ok(entity) => Record::Entity { entity, origin },
+            Err(e) => malformed(&line, origin, &e),
+        };
+        if tx.blocking_send(item).is_err() {
+            return;
+        }
+    }
+}
+
+/// Counts the lines a reader has handed out.
+struct LineCounter<R> {
+    inner: R,
+    lines: Rc<Cell<usize>>,
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let newlines = buf[..n].iter().filter(|b| **b == b'\n').count();
+        self.lines.set(self.lines.get() + newlines);
+        Ok(n)
+    }
+}
+
+struct ArrayVisitor<'a, T> {
+    name: &'a str,
+    lines: Rc<Cell<usize>>,
+    tx: &'a mpsc::Sender<Record<T>>,
+    records: Rc<Cell<usize>>,
+    _entity: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // Each element is read as a JSON value first, so one that is not an entity is reported
+        // and the next ones are still read.
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            let record = self.records.get() + 1;
+            self.records.set(record);
+            let origin = Origin { file: self.name.into(), line: self.lines.get() + 1, record };
+            let id = value.get("id").and_then(|id| id.as_str().map(str::to_string));
+            let item = match serde_json::from_value::<T>(value) {
+                Ok(entity) => Record::Entity { entity, origin },
+                Err(e) => Record::Malformed { origin, id, reason: e.to_string() },
+            };
+            if self.tx.blocking_send(item).is_err() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_array<R: BufRead, T: DeserializeOwned>(reader: R, name: &str, tx: &mpsc::Sender<Record<T>>) {
+    use serde::Deserializer as _;
+
+    let lines = Rc::new(Cell::new(0));
+    let records = Rc::new(Cell::new(0));
+    let counted = LineCounter { inner: reader, lines: lines.clone() };
+    let mut de = serde_json::Deserializer::from_reader(counted);
+    let visitor = ArrayVisitor { name, lines, tx, records: records.clone(), _entity: PhantomData };
+    let result = de.deserialize_seq(visitor).and_then(|()| de.end());
+    if let Err(e) = result {
+        let origin = Origin { file: name.into(), line: e.line(), record: records.get() };
+        let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Thing {
+        id: String,
+        n: u32,
+    }
+
+    fn collect(text: &str) -> Vec<Record<Thing>> {
+        let (tx, mut rx) = mpsc::channel(64);
+        read_from(io::Cursor::new(text.as_bytes().to_vec()), "in.ndjson", &tx);
+        drop(tx);
+        let mut out = Vec::new();
+        while let Ok(r) = rx.try_recv() {
+            out.push(r);
+        }
+        out
+    }
+
+    #[test]
+    fn a_malformed_ndjson_line_is_named_and_the_next_lines_still_come() {
+        let out = collect("{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":\n{\"id\":\"c\",\"n\":\"x\"}\n{\"id\":\"d\",\"n\":4}\n");
+        assert_eq!(out.len(), 4);
+        assert!(matches!(&out[0], Record::Entity { origin, .. } if origin.line == 1 && origin.record == 1));
+        assert!(matches!(&out[1], Record::Malformed { origin, id: None, .. } if origin.line == 3));
+        assert!(matches!(&out[2], Record::Malformed { origin, id: Some(id), .. } if origin.line == 4 && id == "c"));
+        assert!(matches!(&out[3], Record::Entity { entity, origin } if entity.id == "d" && origin.to_string() == "in.ndjson:5" && origin.record == 4));
+    }
+
+    #[test]
+    fn a_json_array_is_read_element_by_element() {
+        let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\":\"b\"},\n {\"id\":\"c\",\"n\":3}\n]\n");
+        assert_eq!(out.len(), 3);
+        assert!(matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b"));
+        assert!(matches!(&out[2], Record::Entity { entity, .. } if entity.n == 3));
+    }
+
+    #[test]
+    fn a_syntax_error_in_an_array_stops_the_reader_with_its_line() {
+        let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\": oops}\n]");
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Record::Stopped { origin, .. } if origin.line == 3 && origin.record == 1));
+    }
+}
