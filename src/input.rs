@@ -75,7 +75,9 @@ where
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
     let path: Option<PathBuf> = path.filter(|p| p.as_os_str() != "-").map(Path::to_path_buf);
     std::thread::spawn(move || {
-        let name = path.as_ref().map_or("<stdin>".to_string(), |p| p.display().to_string());
+        let name = path
+            .as_ref()
+            .map_or("<stdin>".to_string(), |p| p.display().to_string());
         let source: io::Result<Box<dyn Read>> = match &path {
             Some(p) => std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read>),
             None => Ok(Box::new(io::stdin())),
@@ -83,8 +85,15 @@ where
         match source {
             Ok(reader) => read_from(BufReader::with_capacity(1 << 16, reader), &name, &tx),
             Err(e) => {
-                let origin = Origin { file: name, line: 0, record: 0 };
-                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+                let origin = Origin {
+                    file: name,
+                    line: 0,
+                    record: 0,
+                };
+                let _ = tx.blocking_send(Record::Stopped {
+                    reason: e.to_string(),
+                    origin,
+                });
             }
         }
     });
@@ -109,8 +118,15 @@ where
                 }
             },
             Err(e) => {
-                let origin = Origin { file: name.into(), line: 0, record: 0 };
-                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+                let origin = Origin {
+                    file: name.into(),
+                    line: 0,
+                    record: 0,
+                };
+                let _ = tx.blocking_send(Record::Stopped {
+                    reason: e.to_string(),
+                    origin,
+                });
                 return;
             }
         }
@@ -126,10 +142,18 @@ fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Recor
     let id = serde_json::from_slice::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_string)));
-    Record::Malformed { origin, id, reason: error.to_string() }
+    Record::Malformed {
+        origin,
+        id,
+        reason: error.to_string(),
+    }
 }
 
-fn read_lines<R: BufRead, T: DeserializeOwned>(mut reader: R, name: &str, tx: &mpsc::Sender<Record<T>>) {
+fn read_lines<R: BufRead, T: DeserializeOwned>(
+    mut reader: R,
+    name: &str,
+    tx: &mpsc::Sender<Record<T>>,
+) {
     let mut line = Vec::with_capacity(4096);
     let (mut line_no, mut record) = (0, 0);
     loop {
@@ -138,8 +162,15 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(mut reader: R, name: &str, tx: &m
             Ok(0) => return,
             Ok(_) => {}
             Err(e) => {
-                let origin = Origin { file: name.into(), line: line_no + 1, record };
-                let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+                let origin = Origin {
+                    file: name.into(),
+                    line: line_no + 1,
+                    record,
+                };
+                let _ = tx.blocking_send(Record::Stopped {
+                    reason: e.to_string(),
+                    origin,
+                });
                 return;
             }
         }
@@ -149,7 +180,11 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(mut reader: R, name: &str, tx: &m
         }
         record += 1;
 
-        let origin = Origin { file: name.into(), line: line_no, record };
+        let origin = Origin {
+            file: name.into(),
+            line: line_no,
+            record,
+        };
         let item = match serde_json::from_slice::<T>(&line) {
             Ok(entity) => Record::Entity { entity, origin },
             Err(e) => malformed(&line, origin, &e),
@@ -196,11 +231,21 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, T> {
         while let Some(value) = seq.next_element::<serde_json::Value>()? {
             let record = self.records.get() + 1;
             self.records.set(record);
-            let origin = Origin { file: self.name.into(), line: self.lines.get() + 1, record };
-            let id = value.get("id").and_then(|id| id.as_str().map(str::to_string));
+            let origin = Origin {
+                file: self.name.into(),
+                line: self.lines.get() + 1,
+                record,
+            };
+            let id = value
+                .get("id")
+                .and_then(|id| id.as_str().map(str::to_string));
             let item = match serde_json::from_value::<T>(value) {
                 Ok(entity) => Record::Entity { entity, origin },
-                Err(e) => Record::Malformed { origin, id, reason: e.to_string() },
+                Err(e) => Record::Malformed {
+                    origin,
+                    id,
+                    reason: e.to_string(),
+                },
             };
             if self.tx.blocking_send(item).is_err() {
                 return Ok(());
@@ -210,18 +255,38 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, T> {
     }
 }
 
-fn read_array<R: BufRead, T: DeserializeOwned>(reader: R, name: &str, tx: &mpsc::Sender<Record<T>>) {
+fn read_array<R: BufRead, T: DeserializeOwned>(
+    reader: R,
+    name: &str,
+    tx: &mpsc::Sender<Record<T>>,
+) {
     use serde::Deserializer as _;
 
     let lines = Rc::new(Cell::new(0));
     let records = Rc::new(Cell::new(0));
-    let counted = LineCounter { inner: reader, lines: lines.clone() };
+    let counted = LineCounter {
+        inner: reader,
+        lines: lines.clone(),
+    };
     let mut de = serde_json::Deserializer::from_reader(counted);
-    let visitor = ArrayVisitor { name, lines, tx, records: records.clone(), _entity: PhantomData };
+    let visitor = ArrayVisitor {
+        name,
+        lines,
+        tx,
+        records: records.clone(),
+        _entity: PhantomData,
+    };
     let result = de.deserialize_seq(visitor).and_then(|()| de.end());
     if let Err(e) = result {
-        let origin = Origin { file: name.into(), line: e.line(), record: records.get() };
-        let _ = tx.blocking_send(Record::Stopped { reason: e.to_string(), origin });
+        let origin = Origin {
+            file: name.into(),
+            line: e.line(),
+            record: records.get(),
+        };
+        let _ = tx.blocking_send(Record::Stopped {
+            reason: e.to_string(),
+            origin,
+        });
     }
 }
 
@@ -248,19 +313,30 @@ mod tests {
 
     #[test]
     fn a_malformed_ndjson_line_is_named_and_the_next_lines_still_come() {
-        let out = collect("{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":\n{\"id\":\"c\",\"n\":\"x\"}\n{\"id\":\"d\",\"n\":4}\n");
+        let out = collect(
+            "{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":\n{\"id\":\"c\",\"n\":\"x\"}\n{\"id\":\"d\",\"n\":4}\n",
+        );
         assert_eq!(out.len(), 4);
-        assert!(matches!(&out[0], Record::Entity { origin, .. } if origin.line == 1 && origin.record == 1));
+        assert!(
+            matches!(&out[0], Record::Entity { origin, .. } if origin.line == 1 && origin.record == 1)
+        );
         assert!(matches!(&out[1], Record::Malformed { origin, id: None, .. } if origin.line == 3));
-        assert!(matches!(&out[2], Record::Malformed { origin, id: Some(id), .. } if origin.line == 4 && id == "c"));
-        assert!(matches!(&out[3], Record::Entity { entity, origin } if entity.id == "d" && origin.to_string() == "in.ndjson:5" && origin.record == 4));
+        assert!(
+            matches!(&out[2], Record::Malformed { origin, id: Some(id), .. } if origin.line == 4 && id == "c")
+        );
+        assert!(
+            matches!(&out[3], Record::Entity { entity, origin } if entity.id == "d" && origin.to_string() == "in.ndjson:5" && origin.record == 4)
+        );
     }
 
     #[test]
     fn a_json_array_is_read_element_by_element() {
-        let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\":\"b\"},\n {\"id\":\"c\",\"n\":3}\n]\n");
+        let out =
+            collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\":\"b\"},\n {\"id\":\"c\",\"n\":3}\n]\n");
         assert_eq!(out.len(), 3);
-        assert!(matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b"));
+        assert!(
+            matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b")
+        );
         assert!(matches!(&out[2], Record::Entity { entity, .. } if entity.n == 3));
     }
 
@@ -268,6 +344,8 @@ mod tests {
     fn a_syntax_error_in_an_array_stops_the_reader_with_its_line() {
         let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\": oops}\n]");
         assert_eq!(out.len(), 2);
-        assert!(matches!(&out[1], Record::Stopped { origin, .. } if origin.line == 3 && origin.record == 1));
+        assert!(
+            matches!(&out[1], Record::Stopped { origin, .. } if origin.line == 3 && origin.record == 1)
+        );
     }
 }

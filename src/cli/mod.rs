@@ -2,6 +2,7 @@
 
 mod convert;
 mod exit;
+mod generate;
 mod spec_cmd;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Spec(spec_cmd::SpecCommand),
     /// Map the public post-incident dataset to incident and review NDJSON files.
     ConvertPostmortems(convert::ConvertArgs),
+    /// Write synthetic incidents as NDJSON, for load tests and benchmarks.
+    Generate(generate::GenerateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -30,5 +33,6 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Spec(command) => spec_cmd::run(command),
         Command::ConvertPostmortems(args) => convert::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
