@@ -1,38 +1,95 @@
 //! Command-line parsing and dispatch.
 
+mod config;
 mod convert;
+mod demo;
+mod emulator_cmd;
 mod exit;
 mod generate;
+mod ops;
 mod spec_cmd;
+mod submit;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Backfill, resync and clean up Jira's incidents and post-incident reviews.
+/// Backfill, resync and clean up the incidents and post-incident reviews a Connect app sends
+/// to Jira Software's Operations API.
+///
+/// Exit codes: 0 everything done; 1 something was not (records failed, rejected or
+/// unconfirmed, a call failed); 2 bad usage, configuration or input; 3 `spec check` found the
+/// fragment stale.
 #[derive(Debug, Parser)]
-#[command(name = "jira-ops", version, about)]
+#[command(name = "jira-ops", version, about, long_about)]
 struct Cli {
+    #[command(flatten)]
+    site: config::SiteArgs,
+    /// Log what happens (to stderr): -v for requests, -vv for everything.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Submit incidents or reviews from a file or standard input.
+    Submit(submit::SubmitArgs),
+    /// Print one stored incident or review.
+    Get(ops::GetArgs),
+    /// Delete incidents or reviews by ID.
+    Delete(ops::DeleteArgs),
+    /// Delete every incident and review submitted with the given properties.
+    DeleteByProperty(ops::DeleteByPropertyArgs),
+    /// Link, list or unlink workspaces.
+    #[command(subcommand)]
+    Workspaces(ops::WorkspacesCommand),
+    /// Serve an Operations API emulator on this machine.
+    Emulator(emulator_cmd::EmulatorArgs),
+    /// Run the demo: real post-incident data through an embedded emulator.
+    Demo(demo::DemoArgs),
     /// Keep the vendored OpenAPI fragment aligned with Atlassian's file.
     #[command(subcommand)]
     Spec(spec_cmd::SpecCommand),
-    /// Map the public post-incident dataset to incident and review NDJSON files.
-    ConvertPostmortems(convert::ConvertArgs),
     /// Write synthetic incidents as NDJSON, for load tests and benchmarks.
     Generate(generate::GenerateArgs),
+    /// Map the public post-incident dataset to incident and review NDJSON files.
+    ConvertPostmortems(convert::ConvertArgs),
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,jira_operations=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Spec(command) => spec_cmd::run(command),
-        Command::ConvertPostmortems(args) => convert::run(args),
-        Command::Generate(args) => generate::run(args),
-    }
+    init_tracing(cli.verbose);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return exit::usage(&format!("cannot start the async runtime: {e}")),
+    };
+    let site = cli.site;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Submit(args) => submit::run(&site, args).await,
+            Command::Get(args) => ops::get(&site, args).await,
+            Command::Delete(args) => ops::delete(&site, args).await,
+            Command::DeleteByProperty(args) => ops::delete_by_property(&site, args).await,
+            Command::Workspaces(command) => ops::workspaces(&site, command).await,
+            Command::Emulator(args) => emulator_cmd::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Spec(command) => spec_cmd::run(command),
+            Command::Generate(args) => generate::run(args),
+            Command::ConvertPostmortems(args) => convert::run(args),
+        }
+    })
 }

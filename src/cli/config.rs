@@ -1,0 +1,83 @@
+//! Where the CLI finds the installation to sign with: a file, flags, environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use jira_operations::{Installation, OperationsClient};
+
+/// How to reach and sign for a Jira site. Flags override the installation file.
+#[derive(Debug, Clone, Args)]
+pub struct SiteArgs {
+    /// The installation: the JSON body of the app's `installed` callback (`key`, `clientKey`,
+    /// `sharedSecret`, `baseUrl`).
+    #[arg(long, global = true, env = "JIRA_OPS_INSTALLATION", value_name = "FILE")]
+    pub installation: Option<PathBuf>,
+    /// The site's base URL, e.g. https://your-domain.atlassian.net.
+    #[arg(long, global = true, env = "JIRA_OPS_BASE_URL")]
+    pub base_url: Option<String>,
+    /// The app key from the app's descriptor (the JWT issuer).
+    #[arg(long, global = true, env = "JIRA_OPS_APP_KEY")]
+    pub app_key: Option<String>,
+    /// The installation's client key.
+    #[arg(long, global = true, env = "JIRA_OPS_CLIENT_KEY")]
+    pub client_key: Option<String>,
+    /// The shared secret. Prefer the environment variable or the file: flags show in `ps`.
+    #[arg(long, global = true, env = "JIRA_OPS_SHARED_SECRET", hide_env_values = true)]
+    pub shared_secret: Option<String>,
+    /// Give up on any one API call after this many seconds, retries included.
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+impl SiteArgs {
+    /// The installation from the file, with flags and environment laid over it.
+    pub fn installation(&self) -> Result<Installation, String> {
+        let mut installation = match &self.installation {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                serde_json::from_str::<Installation>(&text).map_err(|e| {
+                    format!("{}: not an installation (key, clientKey, sharedSecret, baseUrl): {e}", path.display())
+                })?
+            }
+            None => Installation::new("", "", "", ""),
+        };
+        let overrides = [
+            (&self.base_url, &mut installation.base_url),
+            (&self.app_key, &mut installation.key),
+            (&self.client_key, &mut installation.client_key),
+            (&self.shared_secret, &mut installation.shared_secret),
+        ];
+        for (flag, field) in overrides {
+            if let Some(value) = flag {
+                *field = value.clone();
+            }
+        }
+
+        let missing: Vec<&str> = [
+            ("--base-url", installation.base_url.is_empty()),
+            ("--app-key", installation.key.is_empty()),
+            ("--shared-secret", installation.shared_secret.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "no installation to sign with: give --installation FILE, or {} (or their JIRA_OPS_* variables)",
+                missing.join(", ")
+            ));
+        }
+        Ok(installation)
+    }
+
+    /// A client for the installation.
+    pub fn client(&self) -> Result<OperationsClient, String> {
+        let installation = self.installation()?;
+        OperationsClient::builder(installation)
+            .overall_timeout(Duration::from_secs(self.timeout))
+            .build()
+            .map_err(|e| e.to_string())
+    }
+}

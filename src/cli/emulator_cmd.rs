@@ -1,0 +1,74 @@
+//! `jira-ops emulator`: the Operations API emulator on this machine, until Ctrl-C.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use jira_operations::emulator::{self, EmulatorConfig, Faults};
+
+use super::exit;
+
+/// Serve an emulator of the Operations API on 127.0.0.1 and print how to sign for it.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// The port; a free one when 0.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback exposes test data and a known secret.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Faults to inject, e.g. `429=5%,503=10%,reset=2%,latency=20ms,seed=42`.
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<Faults>,
+    /// Milliseconds before a submit or delete becomes visible, as Jira applies them
+    /// asynchronously.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub delay: u64,
+    /// Project keys the emulated site knows (issue keys of other projects are reported as
+    /// unknown). Repeat the flag for several.
+    #[arg(long = "project-key", value_name = "KEY")]
+    pub project_keys: Vec<String>,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Also write the installation JSON to this file, for `--installation`.
+    #[arg(long, value_name = "FILE")]
+    pub installation_out: Option<PathBuf>,
+}
+
+pub async fn run(args: EmulatorArgs) -> ExitCode {
+    let mut config = EmulatorConfig::default()
+        .with_bind(SocketAddr::new(args.bind, args.port))
+        .with_visibility_delay(Duration::from_millis(args.delay));
+    if let Some(faults) = args.faults {
+        config = config.with_faults(faults);
+    }
+    if !args.project_keys.is_empty() {
+        config = config.with_project_keys(args.project_keys.clone());
+    }
+    if let Some(bytes) = args.max_body_bytes {
+        config = config.with_max_body_bytes(bytes);
+    }
+
+    let out = args.installation_out.clone();
+    let result = emulator::run(config, move |emu| {
+        let installation = emu.installation();
+        let json = serde_json::to_string_pretty(&installation).expect("installations serialize");
+        println!("Operations API emulator listening on {}", emu.base_url());
+        println!("Sign with this installation (a throwaway local secret):\n{json}");
+        if let Some(path) = &out {
+            match std::fs::write(path, format!("{json}\n")) {
+                Ok(()) => println!("Installation written to {}; use --installation {}", path.display(), path.display()),
+                Err(e) => eprintln!("jira-ops: {}: {e}", path.display()),
+            }
+        }
+        println!("Admin view: {}/__emulator/state. Ctrl-C stops.", emu.base_url());
+    })
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::usage(&e.to_string()),
+    }
+}
