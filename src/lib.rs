@@ -10,6 +10,7 @@
 pub mod auth;
 mod generated;
 pub mod model;
+pub mod provider;
 pub mod spec;
 mod telemetry;
 
