@@ -2,8 +2,8 @@
 //! answers: their JSON, unknown fields kept, and the container ID pattern.
 
 use jira_operations::provider::{
-    Container, ContainerId, FetchWorkspacesRequest, FetchWorkspacesResponse,
-    SearchContainersQuery, SearchContainersResponse, Workspace, is_valid_container_id,
+    Container, ContainerId, FetchWorkspacesRequest, FetchWorkspacesResponse, SearchContainersQuery,
+    SearchContainersResponse, Workspace, is_valid_container_id,
 };
 use serde_json::json;
 
@@ -92,7 +92,10 @@ fn should_round_trip_a_search_containers_response_with_optional_and_unknown_fiel
 
     let response: SearchContainersResponse = serde_json::from_value(body.clone()).unwrap();
 
-    assert_eq!(response.containers[0].id.as_str(), "f730ce9c/target/111-222-333");
+    assert_eq!(
+        response.containers[0].id.as_str(),
+        "f730ce9c/target/111-222-333"
+    );
     assert_eq!(response.containers[0].extra["tier"], 1);
     assert_eq!(response.containers[1].name, None);
     assert_eq!(serde_json::to_value(&response).unwrap(), body);
@@ -132,7 +135,10 @@ fn should_refuse_container_ids_outside_the_pattern() {
         ("", "it is empty"),
         ("/leading", "a `/` must separate two non-empty segments"),
         ("trailing/", "a `/` must separate two non-empty segments"),
-        ("double//slash", "a `/` must separate two non-empty segments"),
+        (
+            "double//slash",
+            "a `/` must separate two non-empty segments",
+        ),
         ("/", "a `/` must separate two non-empty segments"),
         ("with space", "' ' is not allowed"),
         ("percent%2F", "'%' is not allowed"),

@@ -55,7 +55,10 @@ async fn who(call: VerifiedCall) -> Json<Value> {
     }))
 }
 
-async fn fetch_workspaces(call: VerifiedCall, Json(body): Json<FetchWorkspacesRequest>) -> Json<Value> {
+async fn fetch_workspaces(
+    call: VerifiedCall,
+    Json(body): Json<FetchWorkspacesRequest>,
+) -> Json<Value> {
     Json(json!({"clientKey": call.installation.client_key, "ids": body.ids}))
 }
 
@@ -179,20 +182,26 @@ async fn should_pass_a_post_signed_like_jira_to_the_handler_with_installation_an
     let (status, _, body) = send(app(), request).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"clientKey": CLIENT_KEY, "ids": ["ws-1", "ws-2"]}));
+    assert_eq!(
+        body,
+        json!({"clientKey": CLIENT_KEY, "ids": ["ws-1", "ws-2"]})
+    );
 }
 
 #[tokio::test]
 async fn should_take_the_token_from_the_jwt_query_parameter_and_leave_it_out_of_the_qsh() {
-    let token = JiraToken::for_request("GET", "/connect/containers/search?searchQuery=cart%20api")
-        .encode();
+    let token =
+        JiraToken::for_request("GET", "/connect/containers/search?searchQuery=cart%20api").encode();
     let uri = format!("/connect/containers/search?searchQuery=cart%20api&jwt={token}");
 
     let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
     let (status, _, body) = send(app(), request).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"accountId": ACCOUNT, "searchQuery": "cart api"}));
+    assert_eq!(
+        body,
+        json!({"accountId": ACCOUNT, "searchQuery": "cart api"})
+    );
 }
 
 #[tokio::test]
@@ -200,8 +209,11 @@ async fn should_report_no_account_when_the_token_has_no_sub() {
     let mut token = JiraToken::for_request("GET", "/connect/ops/panel");
     token.sub = None;
 
-    let (status, _, body) =
-        send(app(), with_header("GET", "/connect/ops/panel", &token.encode())).await;
+    let (status, _, body) = send(
+        app(),
+        with_header("GET", "/connect/ops/panel", &token.encode()),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["accountId"], Value::Null);
@@ -213,8 +225,11 @@ async fn should_accept_a_qsh_over_the_decoded_path_as_jira_computes_it() {
     let mut token = JiraToken::for_request("GET", "/connect/items/abc%2Fdef");
     token.qsh = CanonicalRequest::new("GET", "/items/abc/def", None, "").qsh();
 
-    let (status, _, body) =
-        send(app(), with_header("GET", "/connect/items/abc%2Fdef", &token.encode())).await;
+    let (status, _, body) = send(
+        app(),
+        with_header("GET", "/connect/items/abc%2Fdef", &token.encode()),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -223,7 +238,11 @@ async fn should_accept_a_qsh_over_the_decoded_path_as_jira_computes_it() {
 async fn should_accept_a_qsh_over_the_raw_path_too() {
     let token = JiraToken::for_request("GET", "/connect/items/abc%2Fdef").encode();
 
-    let (status, _, body) = send(app(), with_header("GET", "/connect/items/abc%2Fdef", &token)).await;
+    let (status, _, body) = send(
+        app(),
+        with_header("GET", "/connect/items/abc%2Fdef", &token),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -253,10 +272,14 @@ async fn should_refuse_a_qsh_that_keeps_the_base_path() {
 
 #[tokio::test]
 async fn should_refuse_a_token_signed_for_another_request() {
-    let token = JiraToken::for_request("GET", "/connect/containers/search?searchQuery=cart")
-        .encode();
+    let token =
+        JiraToken::for_request("GET", "/connect/containers/search?searchQuery=cart").encode();
 
-    let request = with_header("GET", "/connect/containers/search?searchQuery=payments", &token);
+    let request = with_header(
+        "GET",
+        "/connect/containers/search?searchQuery=payments",
+        &token,
+    );
     let refusal = refusal_of(request).await;
 
     assert_eq!(refusal, Refusal::Token(Rejection::WrongQsh));
@@ -315,8 +338,11 @@ async fn should_accept_a_token_expired_within_the_leeway() {
     token.iat = NOW - 300;
     token.exp = NOW - 30;
 
-    let (status, _, body) =
-        send(app(), with_header("GET", "/connect/ops/panel", &token.encode())).await;
+    let (status, _, body) = send(
+        app(),
+        with_header("GET", "/connect/ops/panel", &token.encode()),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -341,7 +367,10 @@ async fn should_refuse_the_app_key_as_issuer() {
 
     let refusal = refusal_of(with_header("GET", "/connect/ops/panel", &token.encode())).await;
 
-    assert_eq!(refusal, Refusal::Token(Rejection::UnknownIssuer(APP_KEY.into())));
+    assert_eq!(
+        refusal,
+        Refusal::Token(Rejection::UnknownIssuer(APP_KEY.into()))
+    );
 }
 
 #[tokio::test]
@@ -351,7 +380,10 @@ async fn should_refuse_hs512_even_with_the_right_secret() {
 
     let refusal = refusal_of(with_header("GET", "/connect/ops/panel", &token.encode())).await;
 
-    assert_eq!(refusal, Refusal::Token(Rejection::Algorithm("HS512".into())));
+    assert_eq!(
+        refusal,
+        Refusal::Token(Rejection::Algorithm("HS512".into()))
+    );
 }
 
 #[tokio::test]
@@ -361,7 +393,10 @@ async fn should_refuse_a_request_without_a_token() {
         .body(Body::empty())
         .unwrap();
 
-    assert_eq!(refusal_of(request).await, Refusal::Token(Rejection::Missing));
+    assert_eq!(
+        refusal_of(request).await,
+        Refusal::Token(Rejection::Missing)
+    );
 }
 
 #[tokio::test]
@@ -373,7 +408,10 @@ async fn should_refuse_another_authorization_scheme() {
         .body(Body::empty())
         .unwrap();
 
-    assert_eq!(refusal_of(request).await, Refusal::Token(Rejection::WrongScheme));
+    assert_eq!(
+        refusal_of(request).await,
+        Refusal::Token(Rejection::WrongScheme)
+    );
 }
 
 #[tokio::test]
@@ -410,7 +448,11 @@ async fn should_accept_a_context_token_on_an_opt_in_route_and_say_so() {
     let mut token = JiraToken::for_request("GET", "/connect/api/me");
     token.qsh = "context-qsh".into();
 
-    let (status, _, body) = send(app(), with_header("GET", "/connect/api/me", &token.encode())).await;
+    let (status, _, body) = send(
+        app(),
+        with_header("GET", "/connect/api/me", &token.encode()),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["context"], true);
@@ -461,7 +503,10 @@ async fn should_refuse_the_iframe_vector_with_one_query_value_changed() {
 
     let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
 
-    assert_eq!(refusal_of(request).await, Refusal::Token(Rejection::WrongQsh));
+    assert_eq!(
+        refusal_of(request).await,
+        Refusal::Token(Rejection::WrongQsh)
+    );
 }
 
 #[tokio::test]
@@ -481,7 +526,10 @@ async fn should_accept_the_context_vector_on_the_opt_in_route() {
 async fn should_refuse_the_context_vector_on_a_route_for_jira_calls() {
     let request = with_header("GET", "/connect/ops/panel", CONTEXT_TOKEN);
 
-    assert_eq!(refusal_of(request).await, Refusal::Token(Rejection::ContextToken));
+    assert_eq!(
+        refusal_of(request).await,
+        Refusal::Token(Rejection::ContextToken)
+    );
 }
 
 #[tokio::test]

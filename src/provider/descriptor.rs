@@ -24,6 +24,7 @@
 //! - **Unknown fields** in a module read back are refused, so a misspelt property
 //!   (`templateURL`) is caught here rather than ignored by Jira.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -558,21 +559,26 @@ impl fmt::Display for DescriptorError {
 
 impl std::error::Error for DescriptorError {}
 
-/// The descriptor's `modules` entries this crate knows: `{"jiraOperationsInfoProvider": {...}}`.
+/// The descriptor's `modules` object: `{"jiraOperationsInfoProvider": {...}, ...}`.
 ///
 /// Reads the module from an object or from an array holding exactly one; writes the object.
+/// Other module types are kept as they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderModules {
     /// The operations provider module.
     #[serde(rename = "jiraOperationsInfoProvider", deserialize_with = "one_module")]
     pub operations_info_provider: OperationsInfoProvider,
+    /// The app's other module types, as written.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 impl ProviderModules {
-    /// The `modules` entries for `module`.
+    /// The `modules` entries for `module` alone.
     pub fn new(module: OperationsInfoProvider) -> Self {
         Self {
             operations_info_provider: module,
+            other: BTreeMap::new(),
         }
     }
 }

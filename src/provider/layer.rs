@@ -307,14 +307,44 @@ impl<St: Send + Sync> FromRequestParts<St> for VerifiedCall {
             .extensions
             .get::<VerifiedCall>()
             .cloned()
-            .ok_or(NotVerified)
+            .ok_or(NotVerified::call())
     }
 }
 
-/// A handler asked for a [`VerifiedCall`] on a route the layer does not cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("this route takes a VerifiedCall but is not behind ConnectAuthLayer")]
-pub struct NotVerified;
+/// A handler took [`VerifiedCall`] or `VerifiedInstall` on a route its layer does not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotVerified {
+    extractor: &'static str,
+    layer: &'static str,
+}
+
+impl NotVerified {
+    fn call() -> Self {
+        Self {
+            extractor: "VerifiedCall",
+            layer: "ConnectAuthLayer",
+        }
+    }
+
+    pub(super) fn install() -> Self {
+        Self {
+            extractor: "VerifiedInstall",
+            layer: "SignedInstallLayer",
+        }
+    }
+}
+
+impl fmt::Display for NotVerified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "this route takes a {} but is not behind {}",
+            self.extractor, self.layer
+        )
+    }
+}
+
+impl std::error::Error for NotVerified {}
 
 impl IntoResponse for NotVerified {
     fn into_response(self) -> Response {
