@@ -35,6 +35,21 @@ pub struct FetchWorkspacesResponse {
     pub extra: BTreeMap<String, Value>,
 }
 
+impl From<Vec<Workspace>> for FetchWorkspacesResponse {
+    fn from(workspaces: Vec<Workspace>) -> Self {
+        Self {
+            workspaces,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl FromIterator<Workspace> for FetchWorkspacesResponse {
+    fn from_iter<T: IntoIterator<Item = Workspace>>(workspaces: T) -> Self {
+        Vec::from_iter(workspaces).into()
+    }
+}
+
 /// An operations workspace, as the provider describes it to Jira.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +98,21 @@ pub struct SearchContainersResponse {
     /// Fields this crate does not know, as received.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+impl From<Vec<Container>> for SearchContainersResponse {
+    fn from(containers: Vec<Container>) -> Self {
+        Self {
+            containers,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl FromIterator<Container> for SearchContainersResponse {
+    fn from_iter<T: IntoIterator<Item = Container>>(containers: T) -> Self {
+        Vec::from_iter(containers).into()
+    }
 }
 
 /// An operations container (Jira also calls it a component).

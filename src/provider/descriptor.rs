@@ -378,7 +378,8 @@ fn check_key(key: &str, problems: &mut Problems) {
 
     let mut bad: Vec<char> = Vec::new();
     for c in key.chars() {
-        if !(c.is_ascii_alphanumeric() || c == '-') && !bad.contains(&c) {
+        let allowed = c.is_ascii_alphanumeric() || c == '-';
+        if !allowed && !bad.contains(&c) {
             bad.push(c);
         }
     }

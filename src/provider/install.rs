@@ -267,10 +267,10 @@ impl InstallVerifier {
         if now > exp + self.leeway_secs {
             return Err(InstallRejection::Expired);
         }
-        if let Some(nbf) = claims.get("nbf").and_then(Value::as_u64) {
-            if nbf > now + self.leeway_secs {
-                return Err(InstallRejection::NotYetValid);
-            }
+        if let Some(nbf) = claims.get("nbf").and_then(Value::as_u64)
+            && nbf > now + self.leeway_secs
+        {
+            return Err(InstallRejection::NotYetValid);
         }
         Ok(claims)
     }

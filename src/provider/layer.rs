@@ -215,6 +215,24 @@ fn authenticate<S: InstallationStore>(
         .into())
 }
 
+/// Mounts `routes` at the path of the app's base URL (`https://app.example.com/connect` →
+/// `/connect`), so the descriptor's relative URLs (`/installed`, `/workspaces`) resolve there.
+///
+/// A base URL without a path (or one that does not parse) leaves the routes at the root.
+pub fn at_base_path<St>(app_base_url: &str, routes: axum::Router<St>) -> axum::Router<St>
+where
+    St: Clone + Send + Sync + 'static,
+{
+    let path = url::Url::parse(app_base_url)
+        .map(|url| url.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    if path.is_empty() {
+        routes
+    } else {
+        axum::Router::new().nest(&path, routes)
+    }
+}
+
 /// The token from exactly one place: one `Authorization: JWT` header or one `jwt` parameter.
 fn extract_token(headers: &HeaderMap, query: Option<&str>) -> Result<String, Refusal> {
     let mut headers = headers.get_all(AUTHORIZATION).iter();

@@ -28,4 +28,4 @@ pub use install::{InstallRejection, InstallRequest, InstallVerifier};
 #[cfg(feature = "server")]
 pub use install_layer::{MAX_INSTALL_BODY, SignedInstall, SignedInstallLayer, VerifiedInstall};
 #[cfg(feature = "server")]
-pub use layer::{ConnectAuth, ConnectAuthLayer, NotVerified, Refusal, VerifiedCall};
+pub use layer::{ConnectAuth, ConnectAuthLayer, NotVerified, Refusal, VerifiedCall, at_base_path};
