@@ -16,6 +16,7 @@ use jira_operations::auth::{
 };
 use jira_operations::provider::{
     ConnectAuthLayer, FetchWorkspacesRequest, Refusal, SearchContainersQuery, VerifiedCall,
+    at_base_path,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -599,4 +600,38 @@ async fn should_answer_500_when_a_handler_takes_a_verified_call_without_the_laye
         body,
         "this route takes a VerifiedCall but is not behind ConnectAuthLayer"
     );
+}
+
+#[tokio::test]
+async fn should_mount_routes_at_the_path_of_the_base_url() {
+    let routes = Router::new().route("/installed", post(|| async { "mounted" }));
+
+    let app = at_base_path("https://app.example.com/connect/", routes);
+
+    let at_path = Request::builder()
+        .method("POST")
+        .uri("/connect/installed")
+        .body(Body::empty());
+    let (status, _, body) = send(app.clone(), at_path.unwrap()).await;
+    assert_eq!((status, body), (StatusCode::OK, json!("mounted")));
+    let at_root = Request::builder()
+        .method("POST")
+        .uri("/installed")
+        .body(Body::empty());
+    let (status, _, _) = send(app, at_root.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn should_leave_routes_at_the_root_for_a_base_url_without_a_path() {
+    let routes = Router::new().route("/installed", post(|| async { "root" }));
+
+    let app = at_base_path("https://app.example.com", routes);
+
+    let request = Request::builder()
+        .method("POST")
+        .uri("/installed")
+        .body(Body::empty());
+    let (status, _, body) = send(app, request.unwrap()).await;
+    assert_eq!((status, body), (StatusCode::OK, json!("root")));
 }

@@ -14,6 +14,9 @@
 //! - `aud` is the app's base URL (one trailing `/` ignored on either side);
 //! - `iss` is the body's `clientKey`;
 //! - `qsh` hashes the callback request, relative to the app's base URL.
+//!
+//! Keys are cached only once fetched: a callback naming an unknown `kid` costs one request to
+//! each key server, signed or not.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -16,6 +16,9 @@
 //! [`allow_context_tokens`](ConnectAuthLayer::allow_context_tokens): apply that variant only
 //! to the routes the app's own front end calls.
 //!
+//! A `jwt` field in a form-encoded POST body (some iframe loads) is not read: such a call has
+//! no token here and is refused. JSON bodies never enter the `qsh`.
+//!
 //! A refusal is logged at `warn` with its reason, the method and the path; never the query
 //! (which may hold the token) nor the header.
 

@@ -3,9 +3,9 @@
 //!
 //! Jira learns about the app from its descriptor, whose `jiraOperationsInfoProvider` module
 //! ([`descriptor`]) names the actions Jira will call; the bodies of those calls and of the
-//! app's answers are in [`actions`]. With the `server` feature, [`ConnectAuthLayer`] checks
+//! app's answers are in [`actions`]. With the `server` feature, `ConnectAuthLayer` checks
 //! that each call really comes from an installed Jira site before a handler sees it, and
-//! [`SignedInstallLayer`] that an `installed` callback really comes from Atlassian
+//! `SignedInstallLayer` that an `installed` callback really comes from Atlassian
 //! ([`install`]) before the app stores the shared secret it carries.
 
 pub mod actions;
