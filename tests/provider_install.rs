@@ -457,3 +457,20 @@ async fn should_answer_503_when_the_key_cannot_be_fetched() {
 
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn should_answer_400_to_a_body_over_the_size_limit() {
+    let (_server, url) = key_server();
+    let oversized = vec![b' '; jira_operations::provider::MAX_INSTALL_BODY + 1];
+
+    let response = lifecycle_app(&url)
+        .oneshot(post_installed(&variant("install-valid"), oversized))
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.extensions().get::<InstallRejection>(),
+        Some(&InstallRejection::Body("longer than 65536 bytes".into()))
+    );
+}

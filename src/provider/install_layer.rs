@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{Request, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use tower::{Layer, Service};
@@ -89,16 +89,16 @@ where
 
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, MAX_INSTALL_BODY).await else {
-                let refusal =
-                    InstallRejection::Body(format!("longer than {MAX_INSTALL_BODY} bytes"));
-                return Ok(refuse(&parts, refusal));
-            };
-
             let uri = parts
                 .extensions
                 .get::<OriginalUri>()
                 .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_INSTALL_BODY).await else {
+                let refusal =
+                    InstallRejection::Body(format!("longer than {MAX_INSTALL_BODY} bytes"));
+                return Ok(refuse(&parts.method, uri.path(), refusal));
+            };
+
             let request = InstallRequest {
                 method: parts.method.as_str(),
                 path: uri.path(),
@@ -122,16 +122,16 @@ where
                         .call(Request::from_parts(parts, Body::from(bytes)))
                         .await
                 }
-                Err(refusal) => Ok(refuse(&parts, refusal)),
+                Err(refusal) => Ok(refuse(&parts.method, uri.path(), refusal)),
             }
         })
     }
 }
 
-fn refuse(parts: &Parts, refusal: InstallRejection) -> Response {
+fn refuse(method: &Method, path: &str, refusal: InstallRejection) -> Response {
     tracing::warn!(
-        http.request.method = parts.method.as_str(),
-        url.path = parts.uri.path(),
+        http.request.method = method.as_str(),
+        url.path = path,
         reason = %refusal,
         "refused an install callback"
     );
