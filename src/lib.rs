@@ -13,6 +13,7 @@ pub mod demo;
 mod generated;
 pub mod input;
 pub mod model;
+pub mod provider;
 pub mod spec;
 mod telemetry;
 
