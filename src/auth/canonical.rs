@@ -27,7 +27,7 @@ const QUERY_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The three canonical parts, joined with `&` by [`CanonicalRequest::to_string`].
+/// The three canonical parts; its `Display` joins them with `&`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanonicalRequest {
     /// Upper-case method.
