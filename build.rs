@@ -84,9 +84,47 @@ fn generate(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     })?
     .map_err(|e| format!("progenitor cannot generate this fragment: {e}"))?;
 
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    use_our_encode_path(&mut file)?;
     Ok(prettyplease::unparse(&file))
+}
+
+/// Drops `encode_path` from the generated `use progenitor_client::{...}`, so path parameters
+/// go through `crate::generated::encode_path`, which also escapes what progenitor's leaves
+/// bare (see there). Fails the build if the generated code stops importing it this way, since
+/// path parameters would then bypass our encoder unnoticed.
+fn use_our_encode_path(file: &mut syn::File) -> Result<(), String> {
+    let mut removed = false;
+    for item in &mut file.items {
+        let syn::Item::Use(item) = item else {
+            continue;
+        };
+        let syn::UseTree::Path(path) = &mut item.tree else {
+            continue;
+        };
+        if path.ident != "progenitor_client" {
+            continue;
+        }
+        let syn::UseTree::Group(group) = path.tree.as_mut() else {
+            continue;
+        };
+        let before = group.items.len();
+        group.items = std::mem::take(&mut group.items)
+            .into_iter()
+            .filter(|tree| !matches!(tree, syn::UseTree::Name(name) if name.ident == "encode_path"))
+            .collect();
+        removed |= group.items.len() != before;
+    }
+    if removed {
+        Ok(())
+    } else {
+        Err(
+            "the generated code no longer imports `progenitor_client::encode_path`; \
+             check how it encodes path parameters before building"
+                .to_string(),
+        )
+    }
 }
 
 fn const_name(parts: &[&str]) -> String {

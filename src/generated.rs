@@ -16,14 +16,63 @@
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use tracing::Instrument as _;
+
+/// Bytes escaped in a path parameter.
+///
+/// progenitor's own set (controls, space, `"` `#` `<` `>` `?` `` ` `` `{` `}`, `/`, `%`), plus:
+/// `\`, which URL parsing turns into `/` in `http(s)` URLs (an ID `a\b` would otherwise reach
+/// `.../a/b`, and `..\x` another endpoint); `[` `]` `^` `|`, which servlet containers refuse bare
+/// in a path; and `;`, which they cut off as a path parameter. Every other ASCII byte stays
+/// bare: the path is hashed as sent, and a byte sent bare reads the same to a verifier that
+/// hashes the path as received and to one that decodes it first. Non-ASCII is always escaped.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%')
+    .add(b'\\')
+    .add(b'[')
+    .add(b']')
+    .add(b'^')
+    .add(b'|')
+    .add(b';');
+
+/// One path parameter as exactly one path segment. The generated methods call this in place
+/// of progenitor's `encode_path` (build.rs removes that import).
+///
+/// `""`, `.` and `..` cannot be a segment of their own: URL parsing drops or resolves them.
+/// The empty segment they leave behind makes [`ClientHooks::pre`] refuse the request.
+pub(crate) fn encode_path(segment: &str) -> String {
+    utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
 
 impl ClientHooks<crate::auth::Signer> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        // A path parameter that was empty, `.` or `..` leaves an empty segment once the URL is
+        // parsed, and the request would reach another resource than the one named.
+        if request.url().path().split('/').skip(1).any(str::is_empty) {
+            return Err(Error::InvalidRequest(format!(
+                "{}: refusing to send {} {}: a path parameter is empty, `.` or `..`, \
+                 which cannot name one resource",
+                info.operation_id,
+                request.method(),
+                request.url().path()
+            )));
+        }
+
         // progenitor adds the spec's `info.version`; Jira has no use for it.
         request.headers_mut().remove("api-version");
         request

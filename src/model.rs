@@ -135,14 +135,10 @@ open_enum! {
 
 open_enum! {
     /// The version of the entity schema; the spec knows only `1.0`.
+    #[derive(Default)]
     SchemaVersion {
         /// Version 1.0.
+        #[default]
         V1_0 => "1.0",
-    }
-}
-
-impl Default for SchemaVersion {
-    fn default() -> Self {
-        Self::V1_0
     }
 }

@@ -15,7 +15,7 @@
 //! The path is hashed as it is sent: percent-escapes in it are not decoded. A JSON body never
 //! enters the hash.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
@@ -27,7 +27,7 @@ const QUERY_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The three canonical parts, joined with `&` by [`CanonicalRequest::to_string`].
+/// The three canonical parts; its `Display` joins them with `&`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanonicalRequest {
     /// Upper-case method.
@@ -54,13 +54,20 @@ impl CanonicalRequest {
 
     /// The `qsh` claim: lower-case hex SHA-256 of the canonical request.
     pub fn qsh(&self) -> String {
+        let mut buf = [0; 64];
+        self.qsh_into(&mut buf).to_string()
+    }
+
+    /// The `qsh` claim written into `buf`, without allocating.
+    pub(crate) fn qsh_into<'b>(&self, buf: &'b mut [u8; 64]) -> &'b str {
         let mut hasher = Sha256::new();
         hasher.update(self.method.as_bytes());
         hasher.update(b"&");
         hasher.update(self.uri.as_bytes());
         hasher.update(b"&");
         hasher.update(self.query.as_bytes());
-        hex::encode(hasher.finalize())
+        hex::encode_to_slice(hasher.finalize(), buf).expect("32 bytes are 64 hex digits");
+        std::str::from_utf8(buf).expect("hex digits are ASCII")
     }
 }
 
@@ -105,19 +112,23 @@ pub fn context_path(base_url: &str) -> String {
 pub fn canonical_uri(path: &str, context_path: &str) -> String {
     let context = context_path.trim_end_matches('/');
     let mut relative = path;
-    if !context.is_empty() {
-        if let Some(rest) = path.strip_prefix(context) {
-            if rest.is_empty() || rest.starts_with('/') {
-                relative = rest;
-            }
-        }
+    if !context.is_empty()
+        && let Some(rest) = path.strip_prefix(context)
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        relative = rest;
     }
 
-    let mut uri = String::with_capacity(relative.len() + 1);
+    let mut uri = String::with_capacity(relative.len() + 4);
     if !relative.starts_with('/') {
         uri.push('/');
     }
-    uri.push_str(&relative.replace('&', "%26"));
+    for (i, part) in relative.split('&').enumerate() {
+        if i > 0 {
+            uri.push_str("%26");
+        }
+        uri.push_str(part);
+    }
     if uri.len() > 1 && uri.ends_with('/') {
         uri.pop();
     }
@@ -130,32 +141,40 @@ pub fn canonical_query(query: &str) -> String {
         return String::new();
     }
 
-    // Keyed by encoded name, so the order is Java's (code points of the encoded form).
-    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        if name == "jwt" {
-            continue;
-        }
-        let encoded = utf8_percent_encode(&name, QUERY_ESCAPES).to_string();
-        params.entry(encoded).or_default().push(value.into_owned());
-    }
+    // (encoded name, decoded value) pairs. Sorting the pairs orders the names by their encoded
+    // form's code points (Java's order) and each name's values by their decoded text; equal
+    // names end up adjacent and are written once. Names and values borrow from `query` unless
+    // they had to be decoded or encoded.
+    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name != "jwt")
+        .map(|(name, value)| (encode_name(name), value))
+        .collect();
+    params.sort_unstable();
 
     let mut out = String::with_capacity(query.len() + 16);
-    for (name, mut values) in params {
-        values.sort();
-        if !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(&name);
-        out.push('=');
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    let mut previous: Option<&str> = None;
+    for (name, value) in &params {
+        if previous == Some(name.as_ref()) {
+            out.push(',');
+        } else {
+            if previous.is_some() {
+                out.push('&');
             }
-            out.extend(utf8_percent_encode(value, QUERY_ESCAPES));
+            out.push_str(name);
+            out.push('=');
+            previous = Some(name);
         }
+        out.extend(utf8_percent_encode(value, QUERY_ESCAPES));
     }
     out
+}
+
+/// A decoded parameter name, percent-encoded again; borrowed when nothing needed escaping.
+fn encode_name(name: Cow<'_, str>) -> Cow<'_, str> {
+    match name {
+        Cow::Borrowed(name) => utf8_percent_encode(name, QUERY_ESCAPES).into(),
+        Cow::Owned(name) => Cow::Owned(utf8_percent_encode(&name, QUERY_ESCAPES).to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +199,44 @@ mod tests {
         assert_eq!(canonical_uri("/a/", ""), "/a");
         assert_eq!(canonical_uri("/a//", ""), "/a/");
         assert_eq!(canonical_uri("", ""), "/");
+    }
+
+    /// The rules written the plain way: a map from encoded name to its decoded values.
+    fn canonical_query_reference(query: &str) -> String {
+        let mut params = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if name != "jwt" {
+                let name = utf8_percent_encode(&name, QUERY_ESCAPES).to_string();
+                params.entry(name).or_default().push(value.into_owned());
+            }
+        }
+        let mut parts = Vec::new();
+        for (name, mut values) in params {
+            values.sort();
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| utf8_percent_encode(v, QUERY_ESCAPES).to_string())
+                .collect();
+            parts.push(format!("{name}={}", values.join(",")));
+        }
+        parts.join("&")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_query_follows_the_plain_rules(
+            query in r"([a-cA-C_\[é%+ *~=,]{0,4}(=[a-c%2+ ,é*~=]{0,5})?&?){0,6}"
+        ) {
+            proptest::prop_assert_eq!(canonical_query(&query), canonical_query_reference(&query));
+        }
+
+        #[test]
+        fn canonical_uri_escapes_every_ampersand(path in r"[/a&%]{0,12}") {
+            let uri = canonical_uri(&path, "");
+            proptest::prop_assert!(!uri.contains('&'));
+            proptest::prop_assert!(uri.starts_with('/'));
+            proptest::prop_assert_eq!(uri.matches("%26").count(), path.matches('&').count());
+        }
     }
 
     #[test]

@@ -239,15 +239,10 @@ impl<S: InstallationStore> Verifier<S> {
         if token.split('.').count() != 3 {
             return Err(Rejection::Malformed);
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
-            ErrorKind::Json(_)
-            | ErrorKind::Base64(_)
-            | ErrorKind::Utf8(_)
-            | ErrorKind::InvalidToken => {
-                header_alg(token).map_or(Rejection::Malformed, Rejection::Algorithm)
-            }
-            _ => header_alg(token).map_or(Rejection::Malformed, Rejection::Algorithm),
-        })?;
+        // A header the library cannot read is either malformed or names an algorithm it does
+        // not know (`none`); say which.
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| header_alg(token).map_or(Rejection::Malformed, Rejection::Algorithm))?;
         if header.alg != Algorithm::HS256 {
             return Err(Rejection::Algorithm(format!("{:?}", header.alg)));
         }
@@ -263,11 +258,13 @@ impl<S: InstallationStore> Verifier<S> {
             .find(&issuer)
             .ok_or_else(|| Rejection::UnknownIssuer(issuer.clone()))?;
 
+        // The library checks the signature and that `exp` is present; it ignores `iat` in
+        // `required_spec_claims`, so `iat` is checked below with the times.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = self.leeway_secs;
         validation.validate_aud = false;
         validation.validate_exp = false;
-        validation.set_required_spec_claims(&["exp", "iat"]);
+        validation.set_required_spec_claims(&["exp"]);
         let key = DecodingKey::from_secret(installation.shared_secret.as_bytes())
             .map_err(|_| Rejection::BadSignature)?;
         let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
@@ -281,19 +278,18 @@ impl<S: InstallationStore> Verifier<S> {
             })?
             .claims;
 
-        // Time checks against the injected clock, not the library's.
+        // Jira requires both `exp` and `iat`, as whole seconds. Time checks use the injected
+        // clock, not the library's.
+        let exp = time_claim(&claims, "exp")?;
+        time_claim(&claims, "iat")?;
         let now = self.clock.now_secs();
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_u64)
-            .ok_or(Rejection::Malformed)?;
-        if now > exp + self.leeway_secs {
+        if now > exp.saturating_add(self.leeway_secs) {
             return Err(Rejection::Expired);
         }
-        if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_u64) {
-            if nbf > now + self.leeway_secs {
-                return Err(Rejection::NotYetValid);
-            }
+        if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_u64)
+            && nbf > now.saturating_add(self.leeway_secs)
+        {
+            return Err(Rejection::NotYetValid);
         }
 
         let qsh = unverified
@@ -334,6 +330,15 @@ impl<S: InstallationStore> Verifier<S> {
             && CanonicalRequest::new(request.method, &decoded, request.query, &self.context_path)
                 .qsh()
                 == qsh
+    }
+}
+
+/// A required time claim in whole seconds: absent is [`Rejection::MissingClaim`], anything
+/// but a non-negative integer is [`Rejection::Malformed`].
+fn time_claim(claims: &serde_json::Value, name: &str) -> Result<u64, Rejection> {
+    match claims.get(name) {
+        None | Some(serde_json::Value::Null) => Err(Rejection::MissingClaim(name.to_string())),
+        Some(value) => value.as_u64().ok_or(Rejection::Malformed),
     }
 }
 
