@@ -8,10 +8,17 @@
 )]
 
 pub mod auth;
+pub mod batch;
+pub mod client;
+pub mod error;
 mod generated;
 pub mod model;
+pub mod retry;
+pub mod sequence;
 pub mod spec;
 mod telemetry;
+pub mod validate;
+pub mod waiter;
 
 /// The spec's limits, enum values and per-operation scopes, read from the fragment at build time.
 #[allow(dead_code)]
@@ -24,6 +31,14 @@ pub mod types {
     pub use crate::generated::types::*;
     pub use crate::model::*;
 }
+
+pub use batch::{Failed, Record, Rejected, Sent, SubmitOptions, SubmitReport};
+pub use client::{ClientBuilder, EntityKind, LinkReport, OperationsClient};
+pub use error::{Error, Result};
+pub use retry::{Jitter, RetryPolicy};
+pub use sequence::SequenceNumbers;
+pub use validate::{validate_incident, validate_review};
+pub use waiter::{ItemKind, PendingItem, Seen, StoredTarget, WaitPolicy, WaitState};
 
 pub use generated::{
     Client as GeneratedClient, Error as GeneratedError, MAX_PROPERTY_FILTERS, ResponseValue,
