@@ -274,7 +274,7 @@ impl Error {
         error.read_headers(headers, now_secs);
         if !raw.is_empty() {
             let (messages, trace_ids) = parse_messages(raw);
-            error.inner.messages = messages;
+            error.inner.messages = messages.iter().map(|m| redact_tokens(m)).collect();
             error.inner.trace_ids = trace_ids;
             error.inner.body = Some(keep_body(raw));
         }
