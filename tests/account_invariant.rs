@@ -65,8 +65,16 @@ fn behaviour() -> impl Strategy<Value = Behaviour> {
 }
 
 fn record() -> impl Strategy<Value = RecordSpec> {
-    (0u8..10, prop::bool::weighted(0.8), prop::bool::weighted(0.1))
-        .prop_map(|(id, valid, oversized)| RecordSpec { id, valid, oversized })
+    (
+        0u8..10,
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(id, valid, oversized)| RecordSpec {
+            id,
+            valid,
+            oversized,
+        })
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -141,14 +149,20 @@ impl Server {
             Behaviour::Unauthorized => {
                 Reply::Http(401, "text/html", "<html>no</html>".into(), vec![])
             }
-            Behaviour::RateLimitedThenAccept if attempt == 1 => {
-                Reply::Http(429, "text/html", "<!DOCTYPE html>".into(), vec![("Retry-After", "0")])
-            }
+            Behaviour::RateLimitedThenAccept if attempt == 1 => Reply::Http(
+                429,
+                "text/html",
+                "<!DOCTYPE html>".into(),
+                vec![("Retry-After", "0")],
+            ),
             Behaviour::RateLimitedThenAccept => json_reply(202, self.accept(&ids)),
             Behaviour::UnavailableForever => Reply::Http(503, "text/plain", String::new(), vec![]),
-            Behaviour::UnreadableAccept => {
-                Reply::Http(202, "application/json", "{\"acceptedIncidents\": [".into(), vec![])
-            }
+            Behaviour::UnreadableAccept => Reply::Http(
+                202,
+                "application/json",
+                "{\"acceptedIncidents\": [".into(),
+                vec![],
+            ),
             Behaviour::ResetOnceThenAccept if attempt == 1 => Reply::Reset,
             Behaviour::ResetOnceThenAccept => json_reply(202, self.accept(&ids)),
             Behaviour::ResetForever => Reply::Reset,
@@ -170,7 +184,7 @@ impl Server {
         serde_json::json!({
             "acceptedIncidents": accepted,
             "failedIncidents": failed,
-            "unknownProjectKeys": if self.seed % 2 == 0 { vec!["UTF"] } else { vec![] },
+            "unknownProjectKeys": if self.seed.is_multiple_of(2) { vec!["UTF"] } else { vec![] },
         })
     }
 
@@ -267,7 +281,9 @@ async fn submit(case: &Case) -> SubmitReport {
             }
             r
         });
-        client.submit_reviews(reviews.collect::<Vec<_>>(), &options).await
+        client
+            .submit_reviews(reviews.collect::<Vec<_>>(), &options)
+            .await
     } else {
         let incidents = case.records.iter().enumerate().map(|(i, spec)| {
             let (id, i) = variant(spec, i);
@@ -281,7 +297,9 @@ async fn submit(case: &Case) -> SubmitReport {
             }
             r
         });
-        client.submit_incidents(incidents.collect::<Vec<_>>(), &options).await
+        client
+            .submit_incidents(incidents.collect::<Vec<_>>(), &options)
+            .await
     }
 }
 
@@ -290,11 +308,31 @@ fn check(case: &Case, report: &SubmitReport) -> Result<(), TestCaseError> {
     prop_assert_eq!(report.total(), n, "{:#?}", report);
 
     let mut positions: Vec<(usize, Option<&str>)> = Vec::new();
-    positions.extend(report.accepted.iter().map(|s| (s.position, Some(s.id.as_str()))));
-    positions.extend(report.failed.iter().map(|s| (s.position, Some(s.id.as_str()))));
-    positions.extend(report.unconfirmed.iter().map(|s| (s.position, Some(s.id.as_str()))));
+    positions.extend(
+        report
+            .accepted
+            .iter()
+            .map(|s| (s.position, Some(s.id.as_str()))),
+    );
+    positions.extend(
+        report
+            .failed
+            .iter()
+            .map(|s| (s.position, Some(s.id.as_str()))),
+    );
+    positions.extend(
+        report
+            .unconfirmed
+            .iter()
+            .map(|s| (s.position, Some(s.id.as_str()))),
+    );
     let sent = positions.len();
-    positions.extend(report.rejected.iter().map(|r| (r.position, r.id.as_deref())));
+    positions.extend(
+        report
+            .rejected
+            .iter()
+            .map(|r| (r.position, r.id.as_deref())),
+    );
     let mut seen: Vec<usize> = positions.iter().map(|(p, _)| *p).collect();
     seen.sort_unstable();
     prop_assert_eq!(seen, (0..n).collect::<Vec<_>>(), "each record exactly once");
@@ -305,7 +343,11 @@ fn check(case: &Case, report: &SubmitReport) -> Result<(), TestCaseError> {
     }
     for entry in report.accepted.iter().chain(&report.unconfirmed) {
         let spec = &case.records[entry.position];
-        prop_assert!(spec.valid && !spec.oversized, "an invalid record was sent: {:?}", entry);
+        prop_assert!(
+            spec.valid && !spec.oversized,
+            "an invalid record was sent: {:?}",
+            entry
+        );
     }
     for failed in &report.failed {
         let spec = &case.records[failed.position];

@@ -16,9 +16,7 @@ async fn slow_server() -> MockServer {
     server
         .mock_async(|when, then| {
             when.method(POST).path("/rest/operations/1.0/bulk");
-            then.status(202)
-                .body("{}")
-                .delay(Duration::from_secs(5));
+            then.status(202).body("{}").delay(Duration::from_secs(5));
         })
         .await;
     server

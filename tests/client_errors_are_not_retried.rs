@@ -15,7 +15,10 @@ async fn a_400_fails_the_request_once_with_jiras_message() {
         &server,
         POST,
         "/rest/operations/1.0/bulk",
-        vec![json(400, json!([{"message": "Request body is malformed", "errorTraceId": "t-9"}]))],
+        vec![json(
+            400,
+            json!([{"message": "Request body is malformed", "errorTraceId": "t-9"}]),
+        )],
     )
     .await;
     let client = client(&server);
@@ -37,7 +40,10 @@ async fn a_400_fails_the_request_once_with_jiras_message() {
     );
 
     let report = client
-        .submit_incidents(vec![incident("INC-1"), incident("INC-2")], &SubmitOptions::default())
+        .submit_incidents(
+            vec![incident("INC-1"), incident("INC-2")],
+            &SubmitOptions::default(),
+        )
         .await;
     assert_eq!(log.len(), 2, "one more request, not retried");
     assert_eq!(report.failed.len(), 2);
@@ -73,7 +79,10 @@ async fn a_403_about_an_unparsable_token_is_reported_as_a_credential_problem() {
         &server,
         GET,
         "/rest/operations/1.0/linkedWorkspaces",
-        vec![json(403, json!({"error": "Failed to parse Connect Session Auth Token"}))],
+        vec![json(
+            403,
+            json!({"error": "Failed to parse Connect Session Auth Token"}),
+        )],
     )
     .await;
 

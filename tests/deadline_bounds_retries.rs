@@ -48,7 +48,10 @@ async fn the_deadline_stops_retries_and_keeps_the_last_error() {
     assert!(error.outcome_unknown(), "a 503 leaves the fate open");
     let text = error.to_string();
     assert!(text.starts_with("gave up after"), "{text}");
-    assert!(text.ends_with("jira is unavailable (503) for submit_entity: retry later"), "{text}");
+    assert!(
+        text.ends_with("jira is unavailable (503) for submit_entity: retry later"),
+        "{text}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -71,7 +74,11 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
         .submit_incidents(vec![incident("INC-1")], &SubmitOptions::default())
         .await;
 
-    assert_eq!(started.elapsed(), Duration::ZERO, "no wait that cannot end in time");
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "no wait that cannot end in time"
+    );
     assert_eq!(log.len(), 1);
     assert_eq!(report.failed.len(), 1, "a 429 means it was not stored");
     let message = &report.failed[0].messages[0];
@@ -82,8 +89,13 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
 #[tokio::test(start_paused = true)]
 async fn records_of_a_request_that_outlasts_the_deadline_on_5xx_are_unconfirmed() {
     let server = MockServer::start_async().await;
-    let (_mock, _log) =
-        scripted(&server, POST, "/rest/operations/1.0/bulk", vec![status(503)]).await;
+    let (_mock, _log) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![status(503)],
+    )
+    .await;
     let client = builder(&server.base_url(), FixedClock::at(NOW))
         .retry_policy(RetryPolicy::default().max_attempts(50))
         .overall_timeout(Duration::from_secs(20))
@@ -101,7 +113,10 @@ async fn records_of_a_request_that_outlasts_the_deadline_on_5xx_are_unconfirmed(
     assert!(report.failed.is_empty());
     assert!(report.retries >= 1);
     assert!(
-        report.warnings.iter().any(|w| w.contains("is unknown") && w.contains("503")),
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("is unknown") && w.contains("503")),
         "{:?}",
         report.warnings
     );

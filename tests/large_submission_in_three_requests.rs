@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use common::*;
 use httpmock::{Method::POST, MockServer};
-use jira_operations::auth::FixedClock;
 use jira_operations::SubmitOptions;
+use jira_operations::auth::FixedClock;
 use serde_json::json;
 
 #[tokio::test(start_paused = true)]

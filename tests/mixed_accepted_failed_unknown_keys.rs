@@ -85,6 +85,9 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
     assert_eq!(report.bytes_sent, seen[0].body.len() as u64);
 
     let as_json = serde_json::to_value(&report).unwrap();
-    assert_eq!(as_json["failed"][0]["messages"][0], "Unknown component (errorTraceId abc)");
+    assert_eq!(
+        as_json["failed"][0]["messages"][0],
+        "Unknown component (errorTraceId abc)"
+    );
     assert_eq!(as_json["unknown_project_keys"], json!(["OPS", "UTF"]));
 }

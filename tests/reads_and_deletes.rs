@@ -28,7 +28,10 @@ async fn get_incident_returns_the_stored_incident_or_none() {
     .await;
     let client = builder(&server.base_url(), clock.clone()).build().unwrap();
 
-    assert_eq!(client.get_incident("INC-1").await.unwrap(), Some(incident("INC-1")));
+    assert_eq!(
+        client.get_incident("INC-1").await.unwrap(),
+        Some(incident("INC-1"))
+    );
     assert_eq!(client.get_incident("INC-2").await.unwrap(), None);
     let seen = found_log.all();
     assert_eq!(seen[0].header("accept"), Some("application/json"));
@@ -52,7 +55,10 @@ async fn ids_are_percent_encoded_in_the_path_and_signed_as_sent() {
 
     let seen = log.all();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].path, "/rest/operations/1.0/post-incident-reviews/PIR%201");
+    assert_eq!(
+        seen[0].path,
+        "/rest/operations/1.0/post-incident-reviews/PIR%201"
+    );
     seen[0].assert_signed(&server.base_url(), clock);
 }
 
@@ -76,7 +82,10 @@ async fn delete_by_properties_sends_the_filters_as_the_raw_query() {
 
     let seen = log.all();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].query.as_deref(), Some("accountId=account-123&createdBy=a+b"));
+    assert_eq!(
+        seen[0].query.as_deref(),
+        Some("accountId=account-123&createdBy=a+b")
+    );
     assert!(seen[0].body.is_empty());
     seen[0].assert_signed(&server.base_url(), clock);
 }
@@ -105,9 +114,21 @@ async fn ids_the_spec_does_not_allow_are_refused_before_sending() {
     let server = MockServer::start_async().await;
     let client = client(&server);
 
-    assert!(client.get_incident("").await.unwrap_err().is_invalid_input());
+    assert!(
+        client
+            .get_incident("")
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
     let long = "x".repeat(256);
-    assert!(client.delete_incident(&long).await.unwrap_err().is_invalid_input());
+    assert!(
+        client
+            .delete_incident(&long)
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -133,5 +154,8 @@ async fn a_stored_review_is_read_back() {
     )
     .await;
 
-    assert_eq!(client(&server).get_review("PIR-1").await.unwrap(), Some(review("PIR-1")));
+    assert_eq!(
+        client(&server).get_review("PIR-1").await.unwrap(),
+        Some(review("PIR-1"))
+    );
 }

@@ -24,11 +24,27 @@ fn default_client(server: &MockServer) -> OperationsClient {
 async fn a_302_on_post_is_an_error_with_the_location_and_no_get_is_sent() {
     let server = MockServer::start_async().await;
     let new_site = server.url("/moved/rest/operations/1.0/bulk");
-    let (_post, posts) =
-        scripted(&server, POST, "/rest/operations/1.0/bulk", vec![moved(&new_site)]).await;
-    let (_get, gets) = scripted(&server, GET, "/moved/rest/operations/1.0/bulk", vec![status(405)]).await;
-    let (_moved_post, moved_posts) =
-        scripted(&server, POST, "/moved/rest/operations/1.0/bulk", vec![status(202)]).await;
+    let (_post, posts) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![moved(&new_site)],
+    )
+    .await;
+    let (_get, gets) = scripted(
+        &server,
+        GET,
+        "/moved/rest/operations/1.0/bulk",
+        vec![status(405)],
+    )
+    .await;
+    let (_moved_post, moved_posts) = scripted(
+        &server,
+        POST,
+        "/moved/rest/operations/1.0/bulk",
+        vec![status(202)],
+    )
+    .await;
 
     let error = default_client(&server)
         .submit(&SubmitEntityRequest {
@@ -47,7 +63,10 @@ async fn a_302_on_post_is_an_error_with_the_location_and_no_get_is_sent() {
     assert!(!error.is_retryable());
     let text = error.to_string();
     assert!(text.contains(&new_site), "{text}");
-    assert!(text.contains("update the installation's base url"), "{text}");
+    assert!(
+        text.contains("update the installation's base url"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -58,10 +77,12 @@ async fn a_301_on_delete_is_an_error_with_the_location() {
         &server,
         DELETE,
         "/rest/operations/1.0/incidents/INC-1",
-        vec![HttpMockResponse::builder()
-            .status(301)
-            .header("location", new_site)
-            .build()],
+        vec![
+            HttpMockResponse::builder()
+                .status(301)
+                .header("location", new_site)
+                .build(),
+        ],
     )
     .await;
 
@@ -78,9 +99,20 @@ async fn a_301_on_delete_is_an_error_with_the_location() {
 async fn a_redirected_submission_fails_each_record_with_the_location() {
     let server = MockServer::start_async().await;
     let new_site = server.url("/moved/rest/operations/1.0/bulk");
-    let (_post, posts) =
-        scripted(&server, POST, "/rest/operations/1.0/bulk", vec![moved(&new_site)]).await;
-    let (_get, gets) = scripted(&server, GET, "/moved/rest/operations/1.0/bulk", vec![status(405)]).await;
+    let (_post, posts) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![moved(&new_site)],
+    )
+    .await;
+    let (_get, gets) = scripted(
+        &server,
+        GET,
+        "/moved/rest/operations/1.0/bulk",
+        vec![status(405)],
+    )
+    .await;
     let incidents: Vec<_> = (0..3).map(|i| incident(&format!("INC-{i}"))).collect();
 
     let report = default_client(&server)

@@ -57,7 +57,10 @@ async fn a_429_with_retry_after_seconds_is_retried_after_at_least_that_long_and_
             Some(concat!("jira-operations/", env!("CARGO_PKG_VERSION")))
         );
         assert_eq!(request.header("api-version"), None);
-        assert_eq!(request.json(), json!({"incidents": [incident_json("INC-1")]}));
+        assert_eq!(
+            request.json(),
+            json!({"incidents": [incident_json("INC-1")]})
+        );
         tokens.push(request.assert_signed(&server.base_url(), clock.clone()));
     }
     assert_ne!(tokens[0], tokens[1], "each attempt carries a fresh token");

@@ -44,7 +44,10 @@ async fn a_429_with_an_http_date_waits_until_that_date_on_the_client_clock() {
     assert_eq!(log.len(), 2);
     for request in log.all() {
         request.assert_signed(&server.base_url(), clock.clone());
-        assert_eq!(request.json(), json!({"incidents": [incident_json("INC-1")]}));
+        assert_eq!(
+            request.json(),
+            json!({"incidents": [incident_json("INC-1")]})
+        );
     }
 }
 

@@ -17,7 +17,10 @@ async fn reviews_sent_are_reported_unconfirmed() {
         &server,
         POST,
         "/rest/operations/1.0/bulk",
-        vec![json(202, json!({"acceptedIncidents": [], "unknownProjectKeys": []}))],
+        vec![json(
+            202,
+            json!({"acceptedIncidents": [], "unknownProjectKeys": []}),
+        )],
     )
     .await;
     let client = builder(&server.base_url(), clock.clone()).build().unwrap();
@@ -70,7 +73,13 @@ async fn reviews_sent_are_reported_unconfirmed() {
 #[tokio::test(start_paused = true)]
 async fn a_202_with_an_empty_body_leaves_reviews_unconfirmed() {
     let server = MockServer::start_async().await;
-    let (_mock, log) = scripted(&server, POST, "/rest/operations/1.0/bulk", vec![status(202)]).await;
+    let (_mock, log) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![status(202)],
+    )
+    .await;
 
     let report = client(&server)
         .submit_reviews(vec![review("PIR-1")], &SubmitOptions::default())

@@ -22,14 +22,20 @@ async fn resending_the_same_sequence_number_is_warned_about() {
     let mut second = first.clone();
     second.status = jira_operations::model::IncidentStatus::Resolved;
 
-    let before = client.submit_incidents(vec![first], &SubmitOptions::default()).await;
-    let after = client.submit_incidents(vec![second], &SubmitOptions::default()).await;
+    let before = client
+        .submit_incidents(vec![first], &SubmitOptions::default())
+        .await;
+    let after = client
+        .submit_incidents(vec![second], &SubmitOptions::default())
+        .await;
 
     assert_eq!(log.len(), 2, "the record is still sent");
     assert!(before.warnings.is_empty());
     assert_eq!(
         after.warnings,
-        ["incident INC-1: updateSequenceNumber 1705312800 does not supersede 1705312800, sent earlier by this client; jira keeps the stored data"]
+        [
+            "incident INC-1: updateSequenceNumber 1705312800 does not supersede 1705312800, sent earlier by this client; jira keeps the stored data"
+        ]
     );
     assert_eq!(after.accepted.len(), 1);
 }
@@ -41,13 +47,17 @@ async fn numbers_from_the_helper_always_supersede() {
         json(202, json!({"acceptedIncidents": seen.ids("incidents")}))
     })
     .await;
-    let client = builder(&server.base_url(), FixedClock::at(NOW)).build().unwrap();
+    let client = builder(&server.base_url(), FixedClock::at(NOW))
+        .build()
+        .unwrap();
 
     let mut warnings = Vec::new();
     for _ in 0..3 {
         let mut update = incident("INC-1");
         update.update_sequence_number = client.incident_sequence_numbers().next("INC-1");
-        let report = client.submit_incidents(vec![update], &SubmitOptions::default()).await;
+        let report = client
+            .submit_incidents(vec![update], &SubmitOptions::default())
+            .await;
         warnings.extend(report.warnings);
     }
 
@@ -55,8 +65,16 @@ async fn numbers_from_the_helper_always_supersede() {
     let numbers: Vec<i64> = log
         .all()
         .iter()
-        .map(|s| s.json()["incidents"][0]["updateSequenceNumber"].as_i64().unwrap())
+        .map(|s| {
+            s.json()["incidents"][0]["updateSequenceNumber"]
+                .as_i64()
+                .unwrap()
+        })
         .collect();
     let base = (NOW * 1000) as i64;
-    assert_eq!(numbers, [base, base + 1, base + 2], "same millisecond, still increasing");
+    assert_eq!(
+        numbers,
+        [base, base + 1, base + 2],
+        "same millisecond, still increasing"
+    );
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use common::*;
 use httpmock::{Method::GET, MockServer};
 use jira_operations::auth::FixedClock;
-use serde_json::json;
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
@@ -50,7 +49,12 @@ async fn a_503_without_retry_after_backs_off_exponentially() {
         &server,
         GET,
         "/rest/operations/1.0/incidents/INC-1",
-        vec![status(503), status(502), status(504), json(200, incident_json("INC-1"))],
+        vec![
+            status(503),
+            status(502),
+            status(504),
+            json(200, incident_json("INC-1")),
+        ],
     )
     .await;
     let client = builder(&server.base_url(), FixedClock::at(NOW))

@@ -32,7 +32,9 @@ async fn pulled_when_each_request_arrived(concurrency: usize) -> (Vec<usize>, us
         .max_entities_per_request(10)
         .concurrency(concurrency);
 
-    let report = client(&server).submit_incidents_stream(input, &options).await;
+    let report = client(&server)
+        .submit_incidents_stream(input, &options)
+        .await;
     assert_eq!(report.accepted.len(), 100);
     let at_arrival = seen_pulled.lock().unwrap().clone();
     (at_arrival, report.total())
@@ -46,7 +48,11 @@ async fn with_one_request_in_flight_at_most_one_request_ahead_is_read() {
     assert_eq!(pulled.len(), 10);
     for (k, pulled) in pulled.iter().enumerate() {
         // Request k+1 holds records up to 10(k+1); the record after it closed the request.
-        assert!(*pulled <= 10 * (k + 1) + 1, "request {}: {pulled} read", k + 1);
+        assert!(
+            *pulled <= 10 * (k + 1) + 1,
+            "request {}: {pulled} read",
+            k + 1
+        );
     }
 }
 

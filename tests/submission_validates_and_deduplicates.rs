@@ -12,11 +12,11 @@ use serde_json::json;
 
 async fn accepting_server() -> (MockServer, Log) {
     let server = MockServer::start_async().await;
-    let (mock, log) = responder(&server, POST, "/rest/operations/1.0/bulk", |seen| {
+    // The mock stays on the server after its handle goes.
+    let (_mock, log) = responder(&server, POST, "/rest/operations/1.0/bulk", |seen| {
         json(202, json!({"acceptedIncidents": seen.ids("incidents")}))
     })
     .await;
-    std::mem::forget(mock);
     (server, log)
 }
 
@@ -47,7 +47,11 @@ async fn invalid_records_are_rejected_with_reasons_and_the_rest_are_sent() {
     let seen = log.all();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].ids("incidents"), ["INC-1", "INC-5"]);
-    let accepted: Vec<_> = report.accepted.iter().map(|s| (s.id.as_str(), s.position)).collect();
+    let accepted: Vec<_> = report
+        .accepted
+        .iter()
+        .map(|s| (s.id.as_str(), s.position))
+        .collect();
     assert_eq!(accepted, [("INC-1", 0), ("INC-5", 4)]);
 
     assert_eq!(report.rejected.len(), 3);
@@ -60,10 +64,18 @@ async fn invalid_records_are_rejected_with_reasons_and_the_rest_are_sent() {
             reasons: vec!["url is empty".into()],
         }
     );
-    assert_eq!(report.rejected[1].reasons.len(), 2, "{:?}", report.rejected[1]);
+    assert_eq!(
+        report.rejected[1].reasons.len(),
+        2,
+        "{:?}",
+        report.rejected[1]
+    );
     assert_eq!(report.rejected[2].id, None);
     assert_eq!(report.rejected[2].position, 3);
-    assert_eq!(report.rejected[2].reasons, ["id is empty", "summary is empty"]);
+    assert_eq!(
+        report.rejected[2].reasons,
+        ["id is empty", "summary is empty"]
+    );
     assert_eq!(report.total(), 5);
 }
 
@@ -140,5 +152,8 @@ async fn rejections_added_from_outside_count_in_the_total() {
     assert!(report.has_failures());
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["rejected"][0]["source"], "in.ndjson:2");
-    assert_eq!(json["accepted"][0], json!({"kind": "incident", "id": "INC-1", "position": 0}));
+    assert_eq!(
+        json["accepted"][0],
+        json!({"kind": "incident", "id": "INC-1", "position": 0})
+    );
 }

@@ -30,7 +30,11 @@ async fn a_413_splits_the_request_until_it_fits() {
     let clock = FixedClock::at(NOW);
     let (_mock, log) = responder(&server, POST, "/rest/operations/1.0/bulk", |seen| {
         let ids = seen.ids("incidents");
-        if ids.len() > 2 { too_large() } else { accept_all(&ids) }
+        if ids.len() > 2 {
+            too_large()
+        } else {
+            accept_all(&ids)
+        }
     })
     .await;
     let client = builder(&server.base_url(), clock.clone()).build().unwrap();
@@ -53,7 +57,9 @@ async fn a_413_splits_the_request_until_it_fits() {
 
     assert_eq!(
         ids(&report),
-        ["INC-1", "INC-2", "INC-3", "INC-4", "INC-5", "INC-6", "INC-7", "INC-8"]
+        [
+            "INC-1", "INC-2", "INC-3", "INC-4", "INC-5", "INC-6", "INC-7", "INC-8"
+        ]
     );
     assert!(report.is_complete_success(), "{report:#?}");
     assert_eq!(report.requests_sent, 7);
@@ -65,7 +71,11 @@ async fn a_single_entity_that_still_gets_413_fails_with_the_message() {
     let server = MockServer::start_async().await;
     let (_mock, log) = responder(&server, POST, "/rest/operations/1.0/bulk", |seen| {
         let ids = seen.ids("incidents");
-        if ids.iter().any(|id| id == "INC-2") { too_large() } else { accept_all(&ids) }
+        if ids.iter().any(|id| id == "INC-2") {
+            too_large()
+        } else {
+            accept_all(&ids)
+        }
     })
     .await;
     let client = client(&server);
@@ -123,7 +133,10 @@ async fn an_entity_larger_than_the_byte_limit_is_rejected_without_sending() {
     let rejected = &report.rejected[0];
     assert_eq!(rejected.id.as_deref(), Some("INC-BIG"));
     assert_eq!(rejected.position, 1);
-    assert!(rejected.reasons[0].contains("more than the limit of 2000 bytes"), "{rejected:?}");
+    assert!(
+        rejected.reasons[0].contains("more than the limit of 2000 bytes"),
+        "{rejected:?}"
+    );
     for seen in log.all() {
         assert!(seen.body.len() <= 2000, "{} bytes sent", seen.body.len());
         assert!(!seen.ids("incidents").contains(&"INC-BIG".to_string()));

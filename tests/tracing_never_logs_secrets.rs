@@ -97,19 +97,33 @@ async fn retries_and_errors_are_traced_without_secrets() {
     let logs = buffer.text();
 
     // The logs say what happened...
-    assert!(logs.contains("operation{operation=\"submit_entity\""), "{logs}");
+    assert!(
+        logs.contains("operation{operation=\"submit_entity\""),
+        "{logs}"
+    );
     assert!(logs.contains("http.request.method=\"POST\""), "{logs}");
-    assert!(logs.contains("url.path=/rest/operations/1.0/bulk"), "{logs}");
+    assert!(
+        logs.contains("url.path=/rest/operations/1.0/bulk"),
+        "{logs}"
+    );
     assert!(logs.contains("attempt=2"), "{logs}");
     assert!(logs.contains("http.response.status_code=429"), "{logs}");
     assert!(logs.contains("http.response.status_code=401"), "{logs}");
     assert!(logs.contains("retrying"), "{logs}");
-    assert!(logs.contains("request body"), "TRACE shows the request body: {logs}");
+    assert!(
+        logs.contains("request body"),
+        "TRACE shows the request body: {logs}"
+    );
     assert!(logs.contains("INC-1"), "{logs}");
     assert!(logs.contains("(401)"), "{logs}");
     // ...and nothing that signs a request.
     assert_clean(&logs, &tokens);
-    assert!(report.failed[0].messages.iter().all(|m| !m.contains("JWT ")));
+    assert!(
+        report.failed[0]
+            .messages
+            .iter()
+            .all(|m| !m.contains("JWT "))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -142,7 +156,10 @@ async fn reads_waits_and_a_refused_connection_are_traced_without_secrets() {
         .unwrap();
     let error = refused.get_incident("INC-1").await.unwrap_err();
     assert!(error.is_transport());
-    assert!(!error.outcome_unknown(), "a refused connection carried nothing");
+    assert!(
+        !error.outcome_unknown(),
+        "a refused connection carried nothing"
+    );
     tracing::error!(error = ?error, "read failed");
     tracing::error!(client = ?refused, "client");
 
@@ -152,7 +169,10 @@ async fn reads_waits_and_a_refused_connection_are_traced_without_secrets() {
         .map(|s| s.assert_signed(&server.base_url(), clock.clone()))
         .collect();
     let logs = buffer.text();
-    assert!(logs.contains("operation{operation=\"get_incident_by_id\""), "{logs}");
+    assert!(
+        logs.contains("operation{operation=\"get_incident_by_id\""),
+        "{logs}"
+    );
     assert!(logs.contains("http.response.status_code=503"), "{logs}");
     assert!(logs.contains("could not connect to jira"), "{logs}");
     assert!(logs.contains("waiting for stored"), "{logs}");

@@ -8,7 +8,8 @@ use httpmock::{HttpMockResponse, Method::GET, Method::POST, MockServer};
 use jira_operations::types::SubmitEntityRequest;
 use jira_operations::{SubmitOptions, SubmitReport};
 
-const PAGE: &str = "<!DOCTYPE html><html><head><title>Unauthorized (401)</title></head><body>Oops</body></html>";
+const PAGE: &str =
+    "<!DOCTYPE html><html><head><title>Unauthorized (401)</title></head><body>Oops</body></html>";
 
 fn html_401() -> HttpMockResponse {
     HttpMockResponse::builder()
@@ -40,7 +41,10 @@ async fn a_401_with_html_keeps_the_body_and_is_not_retried() {
     assert!(!error.is_decode());
     assert_eq!(error.body(), Some(PAGE));
     assert!(error.jira_messages().is_empty());
-    assert!(std::error::Error::source(&error).is_none(), "no JSON error hides in the chain");
+    assert!(
+        std::error::Error::source(&error).is_none(),
+        "no JSON error hides in the chain"
+    );
     assert_eq!(error.request_id(), Some("req-42"));
     assert_eq!(
         error.to_string(),
@@ -56,11 +60,13 @@ async fn a_401_with_xml_gives_its_message() {
         &server,
         GET,
         "/rest/operations/1.0/linkedWorkspaces",
-        vec![HttpMockResponse::builder()
-            .status(401)
-            .header("content-type", "application/xml")
-            .body(xml)
-            .build()],
+        vec![
+            HttpMockResponse::builder()
+                .status(401)
+                .header("content-type", "application/xml")
+                .body(xml)
+                .build(),
+        ],
     )
     .await;
 

@@ -35,7 +35,11 @@ async fn an_incident_is_awaited_until_gone() {
         &server,
         GET,
         "/rest/operations/1.0/incidents/INC-1",
-        vec![json(200, incident_json("INC-1")), json(200, incident_json("INC-1")), status(404)],
+        vec![
+            json(200, incident_json("INC-1")),
+            json(200, incident_json("INC-1")),
+            status(404),
+        ],
     )
     .await;
 
@@ -90,7 +94,10 @@ async fn a_transient_error_while_waiting_for_a_delete_is_not_fatal() {
         .build()
         .unwrap();
 
-    client.wait_until_incident_deleted("INC-1", &policy(60)).await.unwrap();
+    client
+        .wait_until_incident_deleted("INC-1", &policy(60))
+        .await
+        .unwrap();
     assert_eq!(log.len(), 2);
 }
 
@@ -110,7 +117,10 @@ async fn a_review_is_awaited_until_gone_through_transient_errors() {
         .build()
         .unwrap();
 
-    client.wait_until_review_deleted("PIR-1", &policy(60)).await.unwrap();
+    client
+        .wait_until_review_deleted("PIR-1", &policy(60))
+        .await
+        .unwrap();
     assert_eq!(log.len(), 3);
 }
 
@@ -130,7 +140,13 @@ async fn a_review_still_present_times_out() {
 #[tokio::test(start_paused = true)]
 async fn everything_deleted_by_properties_is_awaited_by_id() {
     let server = MockServer::start_async().await;
-    let (_a, a_log) = scripted(&server, GET, "/rest/operations/1.0/incidents/INC-1", vec![status(404)]).await;
+    let (_a, a_log) = scripted(
+        &server,
+        GET,
+        "/rest/operations/1.0/incidents/INC-1",
+        vec![status(404)],
+    )
+    .await;
     let (_b, b_log) = scripted(
         &server,
         GET,
@@ -142,7 +158,12 @@ async fn everything_deleted_by_properties_is_awaited_by_id() {
         &server,
         GET,
         "/rest/operations/1.0/post-incident-reviews/PIR-1",
-        vec![json(200, review_json("PIR-1")), json(200, review_json("PIR-1")), json(200, review_json("PIR-1")), status(404)],
+        vec![
+            json(200, review_json("PIR-1")),
+            json(200, review_json("PIR-1")),
+            json(200, review_json("PIR-1")),
+            status(404),
+        ],
     )
     .await;
     let client = builder(&server.base_url(), FixedClock::at(NOW))
@@ -163,7 +184,13 @@ async fn everything_deleted_by_properties_is_awaited_by_id() {
 #[tokio::test(start_paused = true)]
 async fn a_delete_by_properties_that_misses_an_id_times_out_naming_it() {
     let server = MockServer::start_async().await;
-    let (_a, _) = scripted(&server, GET, "/rest/operations/1.0/incidents/INC-1", vec![status(404)]).await;
+    let (_a, _) = scripted(
+        &server,
+        GET,
+        "/rest/operations/1.0/incidents/INC-1",
+        vec![status(404)],
+    )
+    .await;
     let (_r, _) = scripted(
         &server,
         GET,
@@ -180,5 +207,8 @@ async fn a_delete_by_properties_that_misses_an_id_times_out_naming_it() {
     let state = error.wait_state().unwrap();
     assert_eq!(state.pending.len(), 1);
     assert_eq!(state.pending[0].id, "PIR-1");
-    assert!(error.to_string().contains("review PIR-1 still present"), "{error}");
+    assert!(
+        error.to_string().contains("review PIR-1 still present"),
+        "{error}"
+    );
 }

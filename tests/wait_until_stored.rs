@@ -101,7 +101,10 @@ async fn an_incident_never_stored_times_out_with_what_was_seen() {
     assert_eq!(state.pending.len(), 1);
     assert_eq!(state.pending[0].kind, ItemKind::Incident);
     assert_eq!(state.pending[0].seen, Seen::OlderSequence(1));
-    assert!(error.to_string().contains("incident INC-1 at sequence 1"), "{error}");
+    assert!(
+        error.to_string().contains("incident INC-1 at sequence 1"),
+        "{error}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -140,7 +143,10 @@ async fn a_transient_error_until_the_deadline_is_reported_in_the_state() {
 
     let state = error.wait_state().unwrap();
     assert_eq!(state.pending[0].seen, Seen::Unknown);
-    assert!(state.last_error.as_deref().unwrap().contains("(503)"), "{state:?}");
+    assert!(
+        state.last_error.as_deref().unwrap().contains("(503)"),
+        "{state:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -232,7 +238,12 @@ async fn all_targets_are_awaited_together() {
         &server,
         GET,
         REVIEW,
-        vec![status(503), status(404), status(404), json(200, stored_review(1))],
+        vec![
+            status(503),
+            status(404),
+            status(404),
+            json(200, stored_review(1)),
+        ],
     )
     .await;
     let targets = [
@@ -265,7 +276,10 @@ async fn all_targets_time_out_naming_only_those_still_pending() {
 
     let error = client(&server)
         .wait_until_all_stored(
-            &[StoredTarget::incident("INC-1", None), StoredTarget::incident("INC-2", None)],
+            &[
+                StoredTarget::incident("INC-1", None),
+                StoredTarget::incident("INC-2", None),
+            ],
             &policy(5),
         )
         .await

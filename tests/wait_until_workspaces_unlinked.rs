@@ -69,7 +69,13 @@ async fn a_404_means_nothing_is_linked() {
 #[tokio::test(start_paused = true)]
 async fn a_workspace_still_linked_at_the_deadline_times_out() {
     let server = MockServer::start_async().await;
-    let (_mock, _log) = scripted(&server, GET, LIST, vec![json(200, json!({"workspaceIds": ["a", "b"]}))]).await;
+    let (_mock, _log) = scripted(
+        &server,
+        GET,
+        LIST,
+        vec![json(200, json!({"workspaceIds": ["a", "b"]}))],
+    )
+    .await;
 
     let error = client(&server)
         .wait_until_workspaces_unlinked(&["a", "z"], &policy(5))
@@ -91,7 +97,11 @@ async fn a_transient_error_while_listing_is_not_fatal() {
         &server,
         GET,
         LIST,
-        vec![status(503), with_header(429, "Retry-After", "1"), json(200, json!({"workspaceIds": ["x"]}))],
+        vec![
+            status(503),
+            with_header(429, "Retry-After", "1"),
+            json(200, json!({"workspaceIds": ["x"]})),
+        ],
     )
     .await;
     let client = builder(&server.base_url(), FixedClock::at(NOW))

@@ -16,17 +16,22 @@ fn ids(n: usize) -> Vec<String> {
 async fn linking_250_ids_sends_requests_of_100_100_50() {
     let server = MockServer::start_async().await;
     let clock = FixedClock::at(NOW);
-    let (_mock, log) = responder(&server, POST, "/rest/operations/1.0/linkedWorkspaces/bulk", |seen| {
-        // Jira lists what it accepted; this one leaves out ws-007.
-        let accepted: Vec<String> = seen.json()["workspaceIds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .filter(|id| id != "ws-007")
-            .collect();
-        json(202, json!({"acceptedWorkspaceIds": accepted}))
-    })
+    let (_mock, log) = responder(
+        &server,
+        POST,
+        "/rest/operations/1.0/linkedWorkspaces/bulk",
+        |seen| {
+            // Jira lists what it accepted; this one leaves out ws-007.
+            let accepted: Vec<String> = seen.json()["workspaceIds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .filter(|id| id != "ws-007")
+                .collect();
+            json(202, json!({"acceptedWorkspaceIds": accepted}))
+        },
+    )
     .await;
     let client = builder(&server.base_url(), clock.clone()).build().unwrap();
     let mut input = ids(250);
@@ -118,9 +123,27 @@ async fn ids_that_cannot_be_sent_are_refused_before_sending() {
     .await;
     let client = client(&server);
 
-    assert!(client.link_workspaces::<&str>(&[]).await.unwrap_err().is_invalid_input());
-    assert!(client.link_workspaces(&["a", ""]).await.unwrap_err().is_invalid_input());
-    assert!(client.unlink_workspaces(&["a,b"]).await.unwrap_err().is_invalid_input());
+    assert!(
+        client
+            .link_workspaces::<&str>(&[])
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
+    assert!(
+        client
+            .link_workspaces(&["a", ""])
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
+    assert!(
+        client
+            .unlink_workspaces(&["a,b"])
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
     assert_eq!(log.len(), 0);
 }
 
@@ -139,7 +162,11 @@ async fn a_403_stops_linking_and_fails_the_rest() {
 
     assert_eq!(log.len(), 1);
     assert_eq!(report.failed.len(), 201);
-    assert!(report.failed["ws-000"].contains("WRITE scope"), "{}", report.failed["ws-000"]);
+    assert!(
+        report.failed["ws-000"].contains("WRITE scope"),
+        "{}",
+        report.failed["ws-000"]
+    );
     assert!(report.failed["ws-200"].starts_with("not sent"));
 }
 
@@ -147,13 +174,16 @@ async fn a_403_stops_linking_and_fails_the_rest() {
 async fn workspace_reads_list_and_map_404_to_none() {
     let server = MockServer::start_async().await;
     let clock = FixedClock::at(NOW);
-    let (_one, one_log) = responder(&server, GET, "/rest/operations/1.0/linkedWorkspaces", |seen| {
-        match seen.query.as_deref() {
+    let (_one, one_log) = responder(
+        &server,
+        GET,
+        "/rest/operations/1.0/linkedWorkspaces",
+        |seen| match seen.query.as_deref() {
             Some("workspaceId=111-222-333") => json(200, json!({"workspaceIds": ["111-222-333"]})),
             Some(_) => status(404),
             None => json(200, json!({"workspaceIds": ["111-222-333", "444"]})),
-        }
-    })
+        },
+    )
     .await;
     let client = builder(&server.base_url(), clock.clone()).build().unwrap();
 
