@@ -408,21 +408,21 @@ struct Batcher<E> {
 impl<E: Entity> Batcher<E> {
     fn push(&mut self, meta: Meta, entity: E) -> Vec<Step<E>> {
         let mut steps = Vec::new();
-        if self.ids.contains(&meta.id) {
-            if let Some(index) = self.metas.iter().position(|m| m.id == meta.id) {
-                let earlier = self.metas.remove(index);
-                self.entities.remove(index);
-                self.bytes -= earlier.size;
-                steps.push(Step::Reject(Rejected {
-                    id: Some(earlier.id),
-                    position: earlier.position,
-                    source: earlier.source,
-                    reasons: vec![format!(
-                        "superseded by a later record with the same id in this submission (position {})",
-                        meta.position
-                    )],
-                }));
-            }
+        if self.ids.contains(&meta.id)
+            && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
+        {
+            let earlier = self.metas.remove(index);
+            self.entities.remove(index);
+            self.bytes -= earlier.size;
+            steps.push(Step::Reject(Rejected {
+                id: Some(earlier.id),
+                position: earlier.position,
+                source: earlier.source,
+                reasons: vec![format!(
+                    "superseded by a later record with the same id in this submission (position {})",
+                    meta.position
+                )],
+            }));
         }
         let full = self.metas.len() + 1 > self.max_entities
             || self

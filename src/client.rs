@@ -423,12 +423,18 @@ impl OperationsClient {
                     error.retry_after(),
                     error.is_rate_limited(),
                 );
-                if let Some(deadline) = deadline {
-                    if Instant::now() + delay > deadline {
-                        tracing::debug!(parent: &span, attempt, delay_ms = delay.as_millis() as u64, error = %error, "next wait would pass the deadline");
-                        let budget = deadline.saturating_duration_since(started);
-                        return (Err(error.gave_up_at(budget)), attempt);
-                    }
+                if let Some(deadline) = deadline
+                    && Instant::now() + delay > deadline
+                {
+                    tracing::debug!(
+                        parent: &span,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "next wait would pass the deadline"
+                    );
+                    let budget = deadline.saturating_duration_since(started);
+                    return (Err(error.gave_up_at(budget)), attempt);
                 }
                 tracing::debug!(
                     parent: &span,

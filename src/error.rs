@@ -712,13 +712,12 @@ pub(crate) fn parse_messages(raw: &[u8]) -> (Vec<String>, Vec<String>) {
             // Not JSON: an XML answer may still carry a `<message>`; HTML is kept raw only.
             let text = String::from_utf8_lossy(raw);
             let trimmed = text.trim_start();
-            if trimmed.starts_with("<?xml") || trimmed.starts_with("<status") {
-                if let Some(start) = text.find("<message>") {
-                    let after = &text[start + "<message>".len()..];
-                    if let Some(end) = after.find("</message>") {
-                        messages.push(after[..end].trim().to_string());
-                    }
-                }
+            if (trimmed.starts_with("<?xml") || trimmed.starts_with("<status"))
+                && let Some(start) = text.find("<message>")
+                && let Some(end) = text[start..].find("</message>")
+            {
+                let message = &text[start + "<message>".len()..start + end];
+                messages.push(message.trim().to_string());
             }
         }
     }

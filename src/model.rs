@@ -141,6 +141,8 @@ open_enum! {
     }
 }
 
+// The variants come from a macro, which cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for SchemaVersion {
     fn default() -> Self {
         Self::V1_0

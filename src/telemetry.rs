@@ -24,10 +24,10 @@ pub(crate) async fn exec(
         http.response.status_code = field::Empty,
         duration_ms = field::Empty,
     );
-    if tracing::enabled!(Level::TRACE) {
-        if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
-            tracing::trace!(parent: &span, body = %truncate(body), "request body");
-        }
+    if tracing::enabled!(Level::TRACE)
+        && let Some(body) = request.body().and_then(reqwest::Body::as_bytes)
+    {
+        tracing::trace!(parent: &span, body = %truncate(body), "request body");
     }
 
     let started = Instant::now();

@@ -105,12 +105,11 @@ pub fn context_path(base_url: &str) -> String {
 pub fn canonical_uri(path: &str, context_path: &str) -> String {
     let context = context_path.trim_end_matches('/');
     let mut relative = path;
-    if !context.is_empty() {
-        if let Some(rest) = path.strip_prefix(context) {
-            if rest.is_empty() || rest.starts_with('/') {
-                relative = rest;
-            }
-        }
+    if !context.is_empty()
+        && let Some(rest) = path.strip_prefix(context)
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        relative = rest;
     }
 
     let mut uri = String::with_capacity(relative.len() + 1);

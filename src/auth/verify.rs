@@ -290,10 +290,10 @@ impl<S: InstallationStore> Verifier<S> {
         if now > exp + self.leeway_secs {
             return Err(Rejection::Expired);
         }
-        if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_u64) {
-            if nbf > now + self.leeway_secs {
-                return Err(Rejection::NotYetValid);
-            }
+        if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_u64)
+            && nbf > now + self.leeway_secs
+        {
+            return Err(Rejection::NotYetValid);
         }
 
         let qsh = unverified

@@ -145,14 +145,13 @@ fn drop_authorization_header(spec: &mut Value) -> Result<(), String> {
             item.remove("parameters");
         }
         for op in item.values_mut() {
-            if let Some(op) = op.as_object_mut() {
-                if op
+            if let Some(op) = op.as_object_mut()
+                && op
                     .get("parameters")
                     .and_then(Value::as_array)
                     .is_some_and(Vec::is_empty)
-                {
-                    op.remove("parameters");
-                }
+            {
+                op.remove("parameters");
             }
         }
     }
