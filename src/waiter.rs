@@ -323,10 +323,13 @@ impl OperationsClient {
         targets: &[StoredTarget],
         policy: &WaitPolicy,
     ) -> Result<()> {
-        let minimums: std::collections::HashMap<(EntityKind, &str), Option<i64>> = targets
-            .iter()
-            .map(|t| ((t.kind, t.id.as_str()), t.min_sequence))
-            .collect();
+        // A target named twice waits for the higher of its numbers.
+        let mut minimums: std::collections::HashMap<(EntityKind, &str), Option<i64>> =
+            std::collections::HashMap::new();
+        for t in targets {
+            let min = minimums.entry((t.kind, t.id.as_str())).or_insert(None);
+            *min = (*min).max(t.min_sequence);
+        }
         let pending = targets
             .iter()
             .map(|t| pending(t.kind.into(), &t.id))
