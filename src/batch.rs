@@ -26,7 +26,9 @@
 //! ID of an unbounded stream to do more would make memory grow with the input.)
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll, ready};
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -294,7 +296,7 @@ impl SubmitReport {
 }
 
 /// What the batching layer needs of an incident or a review.
-pub(crate) trait Entity: Serialize + Send + Sync + Sized + 'static {
+pub(crate) trait Entity: Serialize + Send + Sync + Sized + Unpin + 'static {
     const KIND: EntityKind;
     const LIST_KEY: &'static str;
     fn id(&self) -> &str;
@@ -459,33 +461,38 @@ struct Producer<'a, E> {
     finished: bool,
 }
 
-impl<E: Entity> Producer<'_, E> {
-    async fn next_step(&mut self) -> Option<Step<E>> {
+impl<E: Entity> Stream for Producer<'_, E> {
+    type Item = Step<E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Step<E>>> {
+        let this = &mut *self;
         loop {
-            if let Some(step) = self.pending.pop_front() {
-                return Some(step);
+            if let Some(step) = this.pending.pop_front() {
+                return Poll::Ready(Some(step));
             }
-            if self.finished {
-                return None;
+            if this.finished {
+                return Poll::Ready(None);
             }
-            match self.input.next().await {
+            match ready!(this.input.poll_next_unpin(cx)) {
                 Some(record) => {
-                    let position = self.position;
-                    self.position += 1;
-                    let steps = self.admit(record, position);
-                    self.pending.extend(steps);
+                    let position = this.position;
+                    this.position += 1;
+                    let steps = this.admit(record, position);
+                    this.pending.extend(steps);
                 }
                 None => {
-                    self.finished = true;
-                    if !self.batcher.metas.is_empty() {
-                        let batch = self.batcher.take();
-                        self.pending.push_back(Step::Send(batch));
+                    this.finished = true;
+                    if !this.batcher.metas.is_empty() {
+                        let batch = this.batcher.take();
+                        this.pending.push_back(Step::Send(batch));
                     }
                 }
             }
         }
     }
+}
 
+impl<E: Entity> Producer<'_, E> {
     fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step<E>> {
         let Record { entity, source } = record;
         let id = entity.id().to_string();
@@ -629,10 +636,7 @@ impl OperationsClient {
         };
         let stop: Mutex<Option<String>> = Mutex::new(None);
 
-        let steps = stream::unfold(producer, |mut producer| async move {
-            producer.next_step().await.map(|step| (step, producer))
-        });
-        let mut report = steps
+        let mut report = producer
             .map(|step| {
                 // Runs in input order, before the request is sent.
                 let warnings = match &step {

@@ -5,7 +5,7 @@
 //! that honour `Retry-After`, an overall deadline per call, typed errors, `None` for a 404 on
 //! reads, chunking of workspace IDs, and one tracing span per operation.
 //!
-//! Every method goes through one generic call path, [`OperationsClient::call`]. Each attempt
+//! Every method goes through one generic call path (`OperationsClient::call`). Each attempt
 //! calls the generated method afresh, so each attempt is signed anew: a retry after a long
 //! `Retry-After` never resends an expired token.
 //!
@@ -820,6 +820,30 @@ impl fmt::Debug for OperationsClient {
             .field("overall_timeout", &self.inner.overall_timeout)
             .finish_non_exhaustive()
     }
+}
+
+/// Every public future can be spawned on a multi-threaded runtime.
+#[allow(dead_code)]
+fn _futures_are_send(client: &OperationsClient, incidents: Vec<Incident>, reviews: Vec<Review>) {
+    use crate::batch::SubmitOptions;
+    use crate::waiter::WaitPolicy;
+
+    fn is_send<T: Send>(_: T) {}
+    let options = SubmitOptions::default();
+    let policy = WaitPolicy::default();
+    is_send(client.submit(&SubmitEntityRequest::default()));
+    is_send(client.get_incident("INC-1"));
+    is_send(client.delete_by_properties(&[("a", "b")]));
+    is_send(client.link_workspaces(&["w"]));
+    is_send(client.unlink_workspaces(&["w"]));
+    is_send(client.submit_incidents(incidents.clone(), &options));
+    is_send(client.submit_reviews(reviews.clone(), &options));
+    is_send(client.submit_incidents_stream(futures::stream::iter(incidents), &options));
+    is_send(client.submit_reviews_stream(futures::stream::iter(reviews), &options));
+    is_send(client.wait_until_incident_stored("INC-1", None, &policy));
+    is_send(client.wait_until_all_stored(&[], &policy));
+    is_send(client.wait_until_all_deleted(&["a"], &["b"], &policy));
+    is_send(client.wait_until_workspaces_unlinked(&["w"], &policy));
 }
 
 #[cfg(test)]
