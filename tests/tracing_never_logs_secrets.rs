@@ -181,6 +181,9 @@ async fn reads_waits_and_a_refused_connection_are_traced_without_secrets() {
 
 #[tokio::test(start_paused = true)]
 async fn a_token_echoed_in_an_error_body_is_masked() {
+    // Every test of this file installs its subscriber first: a thread without one would make
+    // tracing cache the client's callsites as disabled for the other tests too.
+    let (buffer, _guard) = capture();
     let server = MockServer::start_async().await;
     let clock = FixedClock::at(NOW);
     let (_mock, log) = responder(&server, GET, "/rest/operations/1.0/linkedWorkspaces", |seen| {
@@ -195,4 +198,5 @@ async fn a_token_echoed_in_an_error_body_is_masked() {
     assert!(!error.body().unwrap().contains(&token));
     assert!(!format!("{error:?}").contains(&token));
     assert!(error.body().unwrap().contains("<redacted>"));
+    assert_clean(&buffer.text(), &[token]);
 }
