@@ -8,14 +8,21 @@
 )]
 
 pub mod auth;
+pub mod batch;
+pub mod client;
 #[cfg(feature = "cli")]
 pub mod demo;
+pub mod error;
 mod generated;
 pub mod input;
 pub mod model;
 pub mod provider;
+pub mod retry;
+pub mod sequence;
 pub mod spec;
 mod telemetry;
+pub mod validate;
+pub mod waiter;
 
 /// The spec's limits, enum values and per-operation scopes, read from the fragment at build time.
 #[allow(dead_code)]
@@ -28,6 +35,15 @@ pub mod types {
     pub use crate::generated::types::*;
     pub use crate::model::*;
 }
+
+pub use auth::Installation;
+pub use batch::{Failed, Record, Rejected, Sent, SubmitOptions, SubmitReport};
+pub use client::{ClientBuilder, EntityKind, LinkReport, OperationsClient};
+pub use error::{Error, Result};
+pub use retry::{Jitter, RetryPolicy};
+pub use sequence::SequenceNumbers;
+pub use validate::{validate_incident, validate_review};
+pub use waiter::{ItemKind, PendingItem, Seen, StoredTarget, WaitPolicy, WaitState};
 
 pub use generated::{
     Client as GeneratedClient, Error as GeneratedError, MAX_PROPERTY_FILTERS, ResponseValue,

@@ -12,6 +12,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + Debug {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now_secs(&self) -> u64;
+
+    /// Milliseconds since 1970-01-01T00:00:00Z; clocks that only know seconds give whole
+    /// seconds. Used for `updateSequenceNumber`s.
+    fn now_millis(&self) -> u64 {
+        self.now_secs().saturating_mul(1000)
+    }
 }
 
 /// The system clock.
@@ -23,6 +29,12 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+
+    fn now_millis(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
 

@@ -11,7 +11,12 @@ use jira_operations::{Installation, OperationsClient};
 pub struct SiteArgs {
     /// The installation: the JSON body of the app's `installed` callback (`key`, `clientKey`,
     /// `sharedSecret`, `baseUrl`).
-    #[arg(long, global = true, env = "JIRA_OPS_INSTALLATION", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "JIRA_OPS_INSTALLATION",
+        value_name = "FILE"
+    )]
     pub installation: Option<PathBuf>,
     /// The site's base URL, e.g. https://your-domain.atlassian.net.
     #[arg(long, global = true, env = "JIRA_OPS_BASE_URL")]
@@ -23,7 +28,12 @@ pub struct SiteArgs {
     #[arg(long, global = true, env = "JIRA_OPS_CLIENT_KEY")]
     pub client_key: Option<String>,
     /// The shared secret. Prefer the environment variable or the file: flags show in `ps`.
-    #[arg(long, global = true, env = "JIRA_OPS_SHARED_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "JIRA_OPS_SHARED_SECRET",
+        hide_env_values = true
+    )]
     pub shared_secret: Option<String>,
     /// Give up on any one API call after this many seconds, retries included.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
@@ -38,7 +48,10 @@ impl SiteArgs {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 serde_json::from_str::<Installation>(&text).map_err(|e| {
-                    format!("{}: not an installation (key, clientKey, sharedSecret, baseUrl): {e}", path.display())
+                    format!(
+                        "{}: not an installation (key, clientKey, sharedSecret, baseUrl): {e}",
+                        path.display()
+                    )
                 })?
             }
             None => Installation::new("", "", "", ""),

@@ -80,9 +80,12 @@ pub async fn run(args: DemoArgs) -> ExitCode {
 
 async fn demo(args: DemoArgs) -> Result<(), String> {
     let all = Instant::now();
-    let (mapped, unmapped) = postmortems::map_all(postmortems::DATASET).map_err(|e| e.to_string())?;
+    let (mapped, unmapped) =
+        postmortems::map_all(postmortems::DATASET).map_err(|e| e.to_string())?;
     if !unmapped.is_empty() {
-        return Err(format!("the dataset has records that do not map: {unmapped:?}"));
+        return Err(format!(
+            "the dataset has records that do not map: {unmapped:?}"
+        ));
     }
     let delay = Duration::from_millis(args.delay);
     let emulator = Emulator::start(EmulatorConfig::default().with_visibility_delay(delay))
@@ -102,14 +105,26 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     // company as a property.
     let started = Instant::now();
     let incidents = by_company(&mapped, |m| m.incident.clone());
-    let mut incident_report =
-        submit_by_company(&incidents, |items, opts| async move { client.submit_incidents(items, &opts).await }).await;
-    step(1, &format!("submitted {} incidents: {}", mapped.len(), counts(&incident_report)), started);
+    let mut incident_report = submit_by_company(&incidents, |items, opts| async move {
+        client.submit_incidents(items, &opts).await
+    })
+    .await;
+    step(
+        1,
+        &format!(
+            "submitted {} incidents: {}",
+            mapped.len(),
+            counts(&incident_report)
+        ),
+        started,
+    );
 
     let started = Instant::now();
     let reviews = by_company(&mapped, |m| m.review.clone());
-    let mut review_report =
-        submit_by_company(&reviews, |items, opts| async move { client.submit_reviews(items, &opts).await }).await;
+    let mut review_report = submit_by_company(&reviews, |items, opts| async move {
+        client.submit_reviews(items, &opts).await
+    })
+    .await;
     step(
         2,
         &format!(
@@ -126,15 +141,29 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     wait_for_storage(&client, &mut incident_report, wait).await?;
     wait_for_storage(&client, &mut review_report, wait).await?;
     let stored = incident_report.accepted.len() + review_report.accepted.len();
-    step(3, &format!("confirmed stored by reading back: {stored} of {}", 2 * mapped.len()), started);
+    step(
+        3,
+        &format!(
+            "confirmed stored by reading back: {stored} of {}",
+            2 * mapped.len()
+        ),
+        started,
+    );
     if !incident_report.is_complete_success() || !review_report.is_complete_success() {
-        return Err(format!("not everything was stored: incidents {}; reviews {}", counts(&incident_report), counts(&review_report)));
+        return Err(format!(
+            "not everything was stored: incidents {}; reviews {}",
+            counts(&incident_report),
+            counts(&review_report)
+        ));
     }
 
     // 4: one workspace per company.
     let started = Instant::now();
     let workspaces: Vec<String> = incidents.keys().map(|c| format!("ws-{c}")).collect();
-    let linked = client.link_workspaces(&workspaces).await.map_err(|e| e.to_string())?;
+    let linked = client
+        .link_workspaces(&workspaces)
+        .await
+        .map_err(|e| e.to_string())?;
     let listed = client.workspaces().await.map_err(|e| e.to_string())?;
     step(
         4,
@@ -153,20 +182,52 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         .max_by_key(|(_, items)| items.len())
         .map(|(c, items)| (c.clone(), items.len()))
         .expect("the dataset is not empty");
-    let victim = mapped.iter().find(|m| m.company != company).expect("more than one company");
+    let victim = mapped
+        .iter()
+        .find(|m| m.company != company)
+        .expect("more than one company");
 
     let started = Instant::now();
-    client.delete_incident(&victim.incident.id).await.map_err(|e| e.to_string())?;
-    let policy = WaitPolicy { first_delay: Duration::from_millis(100), ..WaitPolicy::with_deadline(wait) };
-    client.wait_until_incident_deleted(&victim.incident.id, &policy).await.map_err(|e| e.to_string())?;
-    step(5, &format!("deleted incident {} (\"{}\"); confirmed gone", victim.incident.id, victim.incident.summary), started);
+    client
+        .delete_incident(&victim.incident.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let policy = WaitPolicy {
+        first_delay: Duration::from_millis(100),
+        ..WaitPolicy::with_deadline(wait)
+    };
+    client
+        .wait_until_incident_deleted(&victim.incident.id, &policy)
+        .await
+        .map_err(|e| e.to_string())?;
+    step(
+        5,
+        &format!(
+            "deleted incident {} (\"{}\"); confirmed gone",
+            victim.incident.id, victim.incident.summary
+        ),
+        started,
+    );
 
     let started = Instant::now();
-    client.delete_by_properties(&[("company", company.as_str())]).await.map_err(|e| e.to_string())?;
-    let gone_incidents: Vec<&str> =
-        mapped.iter().filter(|m| m.company == company).map(|m| m.incident.id.as_str()).collect();
-    let gone_reviews: Vec<&str> = mapped.iter().filter(|m| m.company == company).map(|m| m.review.id.as_str()).collect();
-    client.wait_until_all_deleted(&gone_incidents, &gone_reviews, &policy).await.map_err(|e| e.to_string())?;
+    client
+        .delete_by_properties(&[("company", company.as_str())])
+        .await
+        .map_err(|e| e.to_string())?;
+    let gone_incidents: Vec<&str> = mapped
+        .iter()
+        .filter(|m| m.company == company)
+        .map(|m| m.incident.id.as_str())
+        .collect();
+    let gone_reviews: Vec<&str> = mapped
+        .iter()
+        .filter(|m| m.company == company)
+        .map(|m| m.review.id.as_str())
+        .collect();
+    client
+        .wait_until_all_deleted(&gone_incidents, &gone_reviews, &policy)
+        .await
+        .map_err(|e| e.to_string())?;
     step(
         6,
         &format!(
@@ -190,7 +251,10 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         all,
     );
     emulator.shutdown().await;
-    if state.incidents != expected_incidents || state.reviews != expected_reviews || state.workspaces != workspaces.len() {
+    if state.incidents != expected_incidents
+        || state.reviews != expected_reviews
+        || state.workspaces != workspaces.len()
+    {
         return Err("the emulator's state is not what the steps should have left".into());
     }
     println!("\ndone in {:.2?}", all.elapsed());

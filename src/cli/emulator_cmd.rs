@@ -60,11 +60,18 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         println!("Sign with this installation (a throwaway local secret):\n{json}");
         if let Some(path) = &out {
             match std::fs::write(path, format!("{json}\n")) {
-                Ok(()) => println!("Installation written to {}; use --installation {}", path.display(), path.display()),
+                Ok(()) => println!(
+                    "Installation written to {}; use --installation {}",
+                    path.display(),
+                    path.display()
+                ),
                 Err(e) => eprintln!("jira-ops: {}: {e}", path.display()),
             }
         }
-        println!("Admin view: {}/__emulator/state. Ctrl-C stops.", emu.base_url());
+        println!(
+            "Admin view: {}/__emulator/state. Ctrl-C stops.",
+            emu.base_url()
+        );
     })
     .await;
     match result {

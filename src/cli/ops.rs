@@ -90,7 +90,10 @@ pub enum WorkspacesCommand {
 }
 
 fn policy(seconds: u64) -> WaitPolicy {
-    WaitPolicy { first_delay: Duration::from_millis(200), ..WaitPolicy::with_deadline(Duration::from_secs(seconds)) }
+    WaitPolicy {
+        first_delay: Duration::from_millis(200),
+        ..WaitPolicy::with_deadline(Duration::from_secs(seconds))
+    }
 }
 
 fn failed(e: &jira_operations::Error) -> ExitCode {
@@ -108,12 +111,21 @@ pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
         Err(code) => return code,
     };
     let found = match args.entity {
-        Entity::Incident => client.get_incident(&args.id).await.map(|o| o.map(|i| serde_json::to_value(i))),
-        Entity::Review => client.get_review(&args.id).await.map(|o| o.map(|r| serde_json::to_value(r))),
+        Entity::Incident => client
+            .get_incident(&args.id)
+            .await
+            .map(|o| o.map(|i| serde_json::to_value(i))),
+        Entity::Review => client
+            .get_review(&args.id)
+            .await
+            .map(|o| o.map(|r| serde_json::to_value(r))),
     };
     match found {
         Ok(Some(Ok(value))) => {
-            println!("{}", serde_json::to_string_pretty(&value).expect("JSON values serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON values serialize")
+            );
             ExitCode::SUCCESS
         }
         Ok(Some(Err(e))) => exit::usage(&e.to_string()),
@@ -154,12 +166,24 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
 
     let none: &[&str] = &[];
     let waited = match args.entity {
-        Entity::Incident => client.wait_until_all_deleted(&args.ids, none, &policy(args.wait_timeout)).await,
-        Entity::Review => client.wait_until_all_deleted(none, &args.ids, &policy(args.wait_timeout)).await,
+        Entity::Incident => {
+            client
+                .wait_until_all_deleted(&args.ids, none, &policy(args.wait_timeout))
+                .await
+        }
+        Entity::Review => {
+            client
+                .wait_until_all_deleted(none, &args.ids, &policy(args.wait_timeout))
+                .await
+        }
     };
     match waited {
         Ok(()) => {
-            println!("confirmed gone: {} in {:.2?}", args.ids.len(), started.elapsed());
+            println!(
+                "confirmed gone: {} in {:.2?}",
+                args.ids.len(),
+                started.elapsed()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => failed(&e),
@@ -169,7 +193,11 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
 fn read_ids(path: &PathBuf) -> Result<(Vec<String>, Vec<String>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut incidents, mut reviews) = (Vec::new(), Vec::new());
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         match line.strip_prefix("review:") {
             Some(id) => reviews.push(id.to_string()),
             None => incidents.push(line.strip_prefix("incident:").unwrap_or(line).to_string()),
@@ -179,7 +207,8 @@ fn read_ids(path: &PathBuf) -> Result<(Vec<String>, Vec<String>), String> {
 }
 
 pub async fn delete_by_property(site: &SiteArgs, args: DeleteByPropertyArgs) -> ExitCode {
-    let pairs: Result<Vec<(String, String)>, String> = args.filters.iter().map(|f| parse_pair(f)).collect();
+    let pairs: Result<Vec<(String, String)>, String> =
+        args.filters.iter().map(|f| parse_pair(f)).collect();
     let pairs = match pairs {
         Ok(p) => p,
         Err(e) => return exit::usage(&e),
@@ -194,14 +223,26 @@ pub async fn delete_by_property(site: &SiteArgs, args: DeleteByPropertyArgs) -> 
     };
 
     let started = Instant::now();
-    let filters: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let filters: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if let Err(e) = client.delete_by_properties(&filters).await {
-        return if e.is_invalid_input() { exit::usage(&e.to_string()) } else { failed(&e) };
+        return if e.is_invalid_input() {
+            exit::usage(&e.to_string())
+        } else {
+            failed(&e)
+        };
     }
     println!("delete accepted for {}", args.filters.join(" AND "));
 
-    let Some((incidents, reviews)) = expected else { return ExitCode::SUCCESS };
-    match client.wait_until_all_deleted(&incidents, &reviews, &policy(args.wait_timeout)).await {
+    let Some((incidents, reviews)) = expected else {
+        return ExitCode::SUCCESS;
+    };
+    match client
+        .wait_until_all_deleted(&incidents, &reviews, &policy(args.wait_timeout))
+        .await
+    {
         Ok(()) => {
             println!(
                 "confirmed gone: {} incidents and {} reviews in {:.2?}",
@@ -233,7 +274,11 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
                 for (id, why) in &report.failed {
                     eprintln!("  failed {id}: {why}");
                 }
-                if report.is_complete_success() { ExitCode::SUCCESS } else { ExitCode::from(exit::PARTIAL) }
+                if report.is_complete_success() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(exit::PARTIAL)
+                }
             }
             Err(e) => failed(&e),
         },
@@ -257,7 +302,11 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
             }
             Err(e) => failed(&e),
         },
-        WorkspacesCommand::Unlink { ids, wait, wait_timeout } => {
+        WorkspacesCommand::Unlink {
+            ids,
+            wait,
+            wait_timeout,
+        } => {
             let started = Instant::now();
             if let Err(e) = client.unlink_workspaces(&ids).await {
                 return failed(&e);
@@ -266,7 +315,10 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
             if !wait {
                 return ExitCode::SUCCESS;
             }
-            match client.wait_until_workspaces_unlinked(&ids, &policy(wait_timeout)).await {
+            match client
+                .wait_until_workspaces_unlinked(&ids, &policy(wait_timeout))
+                .await
+            {
                 Ok(()) => {
                     println!("confirmed unlinked in {:.2?}", started.elapsed());
                     ExitCode::SUCCESS

@@ -14,7 +14,9 @@ use jira_operations::input::{self, Record};
 use jira_operations::types::{Incident, Review};
 use jira_operations::validate;
 use jira_operations::waiter::StoredTarget;
-use jira_operations::{EntityKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy};
+use jira_operations::{
+    EntityKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
+};
 use serde::de::DeserializeOwned;
 
 use super::config::SiteArgs;
@@ -90,7 +92,11 @@ fn options(args: &SubmitArgs) -> Result<SubmitOptions, String> {
         options = options.product(product.clone());
     }
     let problems = options.validate();
-    if problems.is_empty() { Ok(options) } else { Err(problems.join("; ")) }
+    if problems.is_empty() {
+        Ok(options)
+    } else {
+        Err(problems.join("; "))
+    }
 }
 
 /// Reads, pre-checks and submits one kind of entity; records that cannot be read or are
@@ -164,13 +170,21 @@ where
 /// The stream submission of one entity type, so `submit_kind` is written once.
 pub trait SubmitStream<T> {
     /// Submits `records`.
-    fn submit_stream_of<S>(&self, records: S, options: &SubmitOptions) -> impl std::future::Future<Output = SubmitReport> + Send
+    fn submit_stream_of<S>(
+        &self,
+        records: S,
+        options: &SubmitOptions,
+    ) -> impl std::future::Future<Output = SubmitReport> + Send
     where
         S: futures::Stream<Item = BatchRecord<T>> + Send;
 }
 
 impl SubmitStream<Incident> for OperationsClient {
-    fn submit_stream_of<S>(&self, records: S, options: &SubmitOptions) -> impl std::future::Future<Output = SubmitReport> + Send
+    fn submit_stream_of<S>(
+        &self,
+        records: S,
+        options: &SubmitOptions,
+    ) -> impl std::future::Future<Output = SubmitReport> + Send
     where
         S: futures::Stream<Item = BatchRecord<Incident>> + Send,
     {
@@ -179,7 +193,11 @@ impl SubmitStream<Incident> for OperationsClient {
 }
 
 impl SubmitStream<Review> for OperationsClient {
-    fn submit_stream_of<S>(&self, records: S, options: &SubmitOptions) -> impl std::future::Future<Output = SubmitReport> + Send
+    fn submit_stream_of<S>(
+        &self,
+        records: S,
+        options: &SubmitOptions,
+    ) -> impl std::future::Future<Output = SubmitReport> + Send
     where
         S: futures::Stream<Item = BatchRecord<Review>> + Send,
     {
@@ -198,13 +216,18 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} records read ({per_sec}) {elapsed}")
-                    .expect("template"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} records read ({per_sec}) {elapsed}",
+                )
+                .expect("template"),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Self { bar, read: AtomicU64::new(0) }
+        Self {
+            bar,
+            read: AtomicU64::new(0),
+        }
     }
 
     fn read(&self) {
@@ -225,35 +248,55 @@ impl Progress {
 
 /// Waits until accepted and unconfirmed records are stored; moves confirmed ones to
 /// `accepted` and accepted ones that never showed up to `unconfirmed`.
-pub async fn wait_for_storage(client: &OperationsClient, report: &mut SubmitReport, timeout: Duration) -> Result<(), String> {
+pub async fn wait_for_storage(
+    client: &OperationsClient,
+    report: &mut SubmitReport,
+    timeout: Duration,
+) -> Result<(), String> {
     let targets: Vec<StoredTarget> = report
         .accepted
         .iter()
         .chain(&report.unconfirmed)
-        .map(|s| StoredTarget { kind: s.kind, id: s.id.clone(), min_sequence: None })
+        .map(|s| StoredTarget {
+            kind: s.kind,
+            id: s.id.clone(),
+            min_sequence: None,
+        })
         .collect();
     if targets.is_empty() {
         return Ok(());
     }
-    let policy = WaitPolicy { first_delay: Duration::from_millis(200), ..WaitPolicy::with_deadline(timeout) };
+    let policy = WaitPolicy {
+        first_delay: Duration::from_millis(200),
+        ..WaitPolicy::with_deadline(timeout)
+    };
     let outcome = client.wait_until_all_stored(&targets, &policy).await;
 
     let pending: std::collections::HashSet<(String, &'static str)> = match &outcome {
         Ok(()) => Default::default(),
         Err(e) => match e.wait_state() {
-            Some(state) => state.pending.iter().map(|p| (p.id.clone(), p.kind.as_str())).collect(),
+            Some(state) => state
+                .pending
+                .iter()
+                .map(|p| (p.id.clone(), p.kind.as_str()))
+                .collect(),
             None => return Err(format!("waiting stopped: {e}")),
         },
     };
     let stored = |kind: EntityKind, id: &str| !pending.contains(&(id.to_string(), kind.as_str()));
 
-    let (still_missing, stored_accepted): (Vec<_>, Vec<_>) =
-        std::mem::take(&mut report.accepted).into_iter().partition(|s| !stored(s.kind, &s.id));
+    let (still_missing, stored_accepted): (Vec<_>, Vec<_>) = std::mem::take(&mut report.accepted)
+        .into_iter()
+        .partition(|s| !stored(s.kind, &s.id));
     report.accepted = stored_accepted;
     report.unconfirmed.extend(still_missing);
     for kind in [EntityKind::Incident, EntityKind::Review] {
-        let ids: Vec<String> =
-            report.unconfirmed.iter().filter(|s| s.kind == kind && stored(kind, &s.id)).map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = report
+            .unconfirmed
+            .iter()
+            .filter(|s| s.kind == kind && stored(kind, &s.id))
+            .map(|s| s.id.clone())
+            .collect();
         report.confirm(kind, &ids);
     }
     match outcome {
@@ -275,13 +318,21 @@ pub fn print_summary(label: &str, report: &SubmitReport, to_stderr: bool) {
         report.retries,
     );
     if !report.unknown_project_keys.is_empty() {
-        let keys: Vec<&str> = report.unknown_project_keys.iter().map(String::as_str).collect();
+        let keys: Vec<&str> = report
+            .unknown_project_keys
+            .iter()
+            .map(String::as_str)
+            .collect();
         text.push_str(&format!("unknown project keys: {}\n", keys.join(", ")));
     }
     const SHOWN: usize = 20;
     for f in report.failed.iter().take(SHOWN) {
         let at = f.source.as_deref().unwrap_or("");
-        text.push_str(&format!("  failed {} {at}: {}\n", f.id, f.messages.join("; ")));
+        text.push_str(&format!(
+            "  failed {} {at}: {}\n",
+            f.id,
+            f.messages.join("; ")
+        ));
     }
     for r in report.rejected.iter().take(SHOWN) {
         let at = r.source.as_deref().unwrap_or("");
@@ -293,19 +344,26 @@ pub fn print_summary(label: &str, report: &SubmitReport, to_stderr: bool) {
             text.push_str(&format!("  unconfirmed {}\n", u.id));
         }
     }
-    let hidden = report.failed.len().saturating_sub(SHOWN) + report.rejected.len().saturating_sub(SHOWN);
+    let hidden =
+        report.failed.len().saturating_sub(SHOWN) + report.rejected.len().saturating_sub(SHOWN);
     if hidden > 0 {
         text.push_str(&format!("  … {hidden} more; --json lists every record\n"));
     }
     for w in &report.warnings {
         text.push_str(&format!("warning: {w}\n"));
     }
-    if to_stderr { eprint!("{text}") } else { print!("{text}") }
+    if to_stderr {
+        eprint!("{text}")
+    } else {
+        print!("{text}")
+    }
 }
 
 /// The exit code for a report.
 pub fn exit_code(report: &SubmitReport, allow_partial: bool) -> ExitCode {
-    if report.is_complete_success() || (allow_partial && (!report.accepted.is_empty() || report.total() == 0)) {
+    if report.is_complete_success()
+        || (allow_partial && (!report.accepted.is_empty() || report.total() == 0))
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(exit::PARTIAL)
@@ -331,17 +389,33 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     let progress = Progress::new(args.json);
     let mut report = match args.kind {
         Kind::Incidents => {
-            submit_kind::<Incident, _>(&client, &args, &options, |i| (i.id.clone(), validate::validate_incident(i)), &progress).await
+            submit_kind::<Incident, _>(
+                &client,
+                &args,
+                &options,
+                |i| (i.id.clone(), validate::validate_incident(i)),
+                &progress,
+            )
+            .await
         }
         Kind::Reviews => {
-            submit_kind::<Review, _>(&client, &args, &options, |r| (r.id.clone(), validate::validate_review(r)), &progress).await
+            submit_kind::<Review, _>(
+                &client,
+                &args,
+                &options,
+                |r| (r.id.clone(), validate::validate_review(r)),
+                &progress,
+            )
+            .await
         }
     };
     progress.finish();
     let submitted_in = started.elapsed();
 
     if args.wait {
-        if let Err(e) = wait_for_storage(&client, &mut report, Duration::from_secs(args.wait_timeout)).await {
+        if let Err(e) =
+            wait_for_storage(&client, &mut report, Duration::from_secs(args.wait_timeout)).await
+        {
             eprintln!("jira-ops: {e}");
         }
     }
@@ -351,7 +425,10 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         Kind::Reviews => "reviews",
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("reports serialize")
+        );
         print_summary(label, &report, true);
     } else {
         print_summary(label, &report, false);
@@ -359,7 +436,11 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     eprintln!(
         "submitted in {:.2?}{}",
         submitted_in,
-        if args.wait { format!(", confirmed in {:.2?} in all", started.elapsed()) } else { String::new() }
+        if args.wait {
+            format!(", confirmed in {:.2?} in all", started.elapsed())
+        } else {
+            String::new()
+        }
     );
     exit_code(&report, args.allow_partial)
 }

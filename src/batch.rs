@@ -1,0 +1,923 @@
+//! Submitting many incidents or reviews, with an exact account of each one.
+//!
+//! Input is consumed as a stream and sent as it comes, so memory stays bounded by
+//! `concurrency × request size` however long the input is. Each record is validated
+//! ([`crate::validate`]); a bad one is reported with its reasons and the rest go on. Valid
+//! records are packed into requests of at most 1000 entities (the spec's limit) and at most
+//! [`SubmitOptions::max_request_bytes`] bytes of JSON, measured once per entity. A request
+//! answered 413 is split in half and each half resent, down to a single entity.
+//!
+//! Every input record ends in exactly one list of the [`SubmitReport`]:
+//!
+//! * `accepted`: named in the 202 answer's `acceptedIncidents`;
+//! * `failed`: named in `failedIncidents`, or sent in a request Jira refused outright (400,
+//!   401, 403, a 413 for one entity, a 429 that outlasted the retries, …);
+//! * `rejected`: never sent (invalid, larger than a request may be, superseded by a duplicate,
+//!   or refused request-level options);
+//! * `unconfirmed`: sent but named in no list, which is every review since the 202 schema has
+//!   no review fields, or sent in a request whose fate is unknown (the connection broke, a
+//!   gateway answered 5xx, the deadline passed): those may have been stored.
+//!
+//! Duplicate IDs: two records with one ID are never sent in the same request. While a request
+//! is being filled, a later record replaces an earlier one with the same ID, and the earlier is
+//! rejected as superseded. Records with an ID already sent in an earlier request of the same
+//! submission are sent again, and Jira keeps whichever has the higher `updateSequenceNumber`;
+//! the client warns when the later number cannot supersede the earlier one. (Remembering every
+//! ID of an unbounded stream to do more would make memory grow with the input.)
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, ready};
+
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{EntityKind, OperationsClient, ends_session};
+use crate::error::Error;
+use crate::spec_facts;
+use crate::types::{Incident, ProviderMetadata, Review, SubmitEntityRequest, SubmitEntityResponse};
+
+/// One input record: an entity and, optionally, where it came from (e.g. `file.ndjson:12`),
+/// which the report repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<T> {
+    /// The incident or review.
+    pub entity: T,
+    /// Where it came from, for messages.
+    pub source: Option<String>,
+}
+
+impl<T> Record<T> {
+    /// A record of `entity` read from `source`.
+    pub fn new(entity: T, source: impl Into<String>) -> Self {
+        Self {
+            entity,
+            source: Some(source.into()),
+        }
+    }
+}
+
+impl<T> From<T> for Record<T> {
+    fn from(entity: T) -> Self {
+        Self {
+            entity,
+            source: None,
+        }
+    }
+}
+
+/// How a submission is packed and what goes with every request.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SubmitOptions {
+    /// Largest request body, in bytes of JSON (default 1 MiB). An entity that alone would
+    /// exceed it is rejected without being sent.
+    pub max_request_bytes: usize,
+    /// Most entities per request (default and upper bound: the spec's 1000).
+    pub max_entities_per_request: usize,
+    /// Requests in flight at once (default 4).
+    pub concurrency: usize,
+    /// `properties` sent with every request: at most 5; keys non-empty, without `:`, not
+    /// starting with `_`; values at most 255 characters. Delete by these later with
+    /// [`OperationsClient::delete_by_properties`].
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// `providerMetadata` sent with every request.
+    pub provider_metadata: Option<ProviderMetadata>,
+}
+
+impl Default for SubmitOptions {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 1024 * 1024,
+            max_entities_per_request: spec_facts::SUBMIT_ENTITY_REQUEST_INCIDENTS_MAX_ITEMS,
+            concurrency: 4,
+            properties: Default::default(),
+            provider_metadata: None,
+        }
+    }
+}
+
+impl SubmitOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`max_request_bytes`](Self::max_request_bytes).
+    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
+        self.max_request_bytes = bytes;
+        self
+    }
+
+    /// Sets [`max_entities_per_request`](Self::max_entities_per_request) (clamped to 1..=1000).
+    pub fn max_entities_per_request(mut self, entities: usize) -> Self {
+        self.max_entities_per_request = entities;
+        self
+    }
+
+    /// Sets [`concurrency`](Self::concurrency) (at least 1).
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests;
+        self
+    }
+
+    /// Adds one property.
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the provider metadata's `product`.
+    pub fn product(mut self, product: impl Into<String>) -> Self {
+        self.provider_metadata = Some(ProviderMetadata {
+            product: Some(product.into()),
+        });
+        self
+    }
+
+    /// Every reason the request-level options would be refused; empty when valid.
+    pub fn validate(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        let max = spec_facts::SUBMIT_ENTITY_REQUEST_PROPERTIES_MAX_PROPERTIES;
+        if self.properties.len() > max {
+            reasons.push(format!(
+                "properties has {} entries, more than {max}",
+                self.properties.len()
+            ));
+        }
+        let value_max = spec_facts::SUBMIT_ENTITY_REQUEST_PROPERTIES_VALUE_MAX_LENGTH;
+        for (key, value) in &self.properties {
+            if key.is_empty() {
+                reasons.push("a property key is empty".to_string());
+            } else if key.contains(':') {
+                reasons.push(format!("property key `{key}` contains `:`"));
+            } else if key.starts_with('_') {
+                reasons.push(format!("property key `{key}` starts with `_`"));
+            }
+            let length = value.chars().count();
+            if length > value_max {
+                reasons.push(format!(
+                    "property `{key}` is {length} characters long, more than {value_max}"
+                ));
+            }
+        }
+        if self.max_request_bytes == 0 {
+            reasons.push("max_request_bytes is 0".to_string());
+        }
+        reasons
+    }
+}
+
+/// A record that was sent: its ID and where it was in the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// Incident or review.
+    pub kind: EntityKind,
+    /// The entity's ID.
+    pub id: String,
+    /// Its index in the submitted sequence, from 0.
+    pub position: usize,
+    /// Where it came from, if the caller said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A record Jira did not store, with its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failed {
+    /// Incident or review.
+    pub kind: EntityKind,
+    /// The entity's ID.
+    pub id: String,
+    /// Its index in the submitted sequence, from 0.
+    pub position: usize,
+    /// Where it came from, if the caller said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Jira's messages for it (with `errorTraceId`s), or why its request failed.
+    pub messages: Vec<String>,
+}
+
+/// A record that was never sent, with the reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// The entity's ID, if it has one.
+    pub id: Option<String>,
+    /// Its index in the submitted sequence (or wherever the caller counts from).
+    pub position: usize,
+    /// Where it came from, e.g. `file.ndjson:12`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Why it was not sent.
+    pub reasons: Vec<String>,
+}
+
+/// The account of a submission: every record in exactly one of `accepted`, `failed`,
+/// `rejected` and `unconfirmed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitReport {
+    /// Named in the answer's `acceptedIncidents`.
+    pub accepted: Vec<Sent>,
+    /// Named in `failedIncidents`, or in a request Jira refused.
+    pub failed: Vec<Failed>,
+    /// Never sent.
+    pub rejected: Vec<Rejected>,
+    /// Sent, but no answer says what became of it (every review; requests whose fate is
+    /// unknown). Confirm with a GET or a waiter.
+    pub unconfirmed: Vec<Sent>,
+    /// Project keys Jira did not know (`unknownProjectKeys`): a warning, not a failure.
+    pub unknown_project_keys: BTreeSet<String>,
+    /// Things worth knowing that are not failures, e.g. an `updateSequenceNumber` that cannot
+    /// supersede an earlier one.
+    pub warnings: Vec<String>,
+    /// HTTP requests made, retries included.
+    pub requests_sent: u64,
+    /// Of those, retries.
+    pub retries: u64,
+    /// Bytes of request bodies sent, retries included.
+    pub bytes_sent: u64,
+}
+
+impl SubmitReport {
+    /// Records accounted for.
+    pub fn total(&self) -> usize {
+        self.accepted.len() + self.failed.len() + self.rejected.len() + self.unconfirmed.len()
+    }
+
+    /// Every record accepted: nothing failed, rejected or unconfirmed.
+    pub fn is_complete_success(&self) -> bool {
+        self.failed.is_empty() && self.rejected.is_empty() && self.unconfirmed.is_empty()
+    }
+
+    /// Some record failed or was rejected.
+    pub fn has_failures(&self) -> bool {
+        !self.failed.is_empty() || !self.rejected.is_empty()
+    }
+
+    /// Adds a record rejected outside the client, e.g. an input line that is not valid JSON.
+    pub fn reject(&mut self, rejected: Rejected) {
+        self.rejected.push(rejected);
+    }
+
+    /// Adds `other`'s records, keys, warnings and counters to this report.
+    pub fn merge(&mut self, other: SubmitReport) {
+        self.accepted.extend(other.accepted);
+        self.failed.extend(other.failed);
+        self.rejected.extend(other.rejected);
+        self.unconfirmed.extend(other.unconfirmed);
+        self.unknown_project_keys.extend(other.unknown_project_keys);
+        self.warnings.extend(other.warnings);
+        self.requests_sent += other.requests_sent;
+        self.retries += other.retries;
+        self.bytes_sent += other.bytes_sent;
+    }
+
+    /// Moves the unconfirmed records of `kind` whose ID is in `stored` to `accepted` (after
+    /// a GET or a waiter saw them); returns how many moved.
+    pub fn confirm<S: AsRef<str>>(&mut self, kind: EntityKind, stored: &[S]) -> usize {
+        let stored: HashSet<&str> = stored.iter().map(AsRef::as_ref).collect();
+        let (confirmed, still): (Vec<Sent>, Vec<Sent>) = std::mem::take(&mut self.unconfirmed)
+            .into_iter()
+            .partition(|s| s.kind == kind && stored.contains(s.id.as_str()));
+        let moved = confirmed.len();
+        self.accepted.extend(confirmed);
+        self.accepted.sort_by_key(|s| s.position);
+        self.unconfirmed = still;
+        moved
+    }
+
+    fn sort(&mut self) {
+        self.accepted.sort_by_key(|s| s.position);
+        self.failed.sort_by_key(|s| s.position);
+        self.rejected.sort_by_key(|s| s.position);
+        self.unconfirmed.sort_by_key(|s| s.position);
+    }
+}
+
+/// What the batching layer needs of an incident or a review.
+pub(crate) trait Entity: Serialize + Send + Sync + Sized + Unpin + 'static {
+    const KIND: EntityKind;
+    const LIST_KEY: &'static str;
+    fn id(&self) -> &str;
+    fn sequence(&self) -> i64;
+    fn validate(&self) -> Vec<String>;
+    fn put(request: &mut SubmitEntityRequest, items: Vec<Self>);
+    fn take(request: &mut SubmitEntityRequest) -> Vec<Self>;
+}
+
+impl Entity for Incident {
+    const KIND: EntityKind = EntityKind::Incident;
+    const LIST_KEY: &'static str = "incidents";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn sequence(&self) -> i64 {
+        self.update_sequence_number
+    }
+
+    fn validate(&self) -> Vec<String> {
+        crate::validate::validate_incident(self)
+    }
+
+    fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
+        request.incidents = items;
+    }
+
+    fn take(request: &mut SubmitEntityRequest) -> Vec<Self> {
+        std::mem::take(&mut request.incidents)
+    }
+}
+
+impl Entity for Review {
+    const KIND: EntityKind = EntityKind::Review;
+    const LIST_KEY: &'static str = "reviews";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn sequence(&self) -> i64 {
+        self.update_sequence_number
+    }
+
+    fn validate(&self) -> Vec<String> {
+        crate::validate::validate_review(self)
+    }
+
+    fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
+        request.reviews = items;
+    }
+
+    fn take(request: &mut SubmitEntityRequest) -> Vec<Self> {
+        std::mem::take(&mut request.reviews)
+    }
+}
+
+/// The exact size of a request body from the sizes of its entities.
+#[derive(Debug, Clone, Copy)]
+struct Sizing {
+    /// Bytes of a request holding one zero-length entity.
+    base: usize,
+}
+
+impl Sizing {
+    fn new<E: Entity>(template: &SubmitEntityRequest) -> Self {
+        let empty = serde_json::to_vec(template).map_or(2, |b| b.len());
+        let others = usize::from(empty > 2);
+        // `"key":[` … `]`, plus a comma when other fields are present.
+        Self {
+            base: empty + E::LIST_KEY.len() + 5 + others,
+        }
+    }
+
+    fn request_bytes(self, entities: usize, entity_bytes: usize) -> usize {
+        self.base + entity_bytes + entities.saturating_sub(1)
+    }
+}
+
+struct Meta {
+    id: String,
+    position: usize,
+    source: Option<String>,
+    size: usize,
+    sequence: i64,
+}
+
+struct Batch<E> {
+    metas: Vec<Meta>,
+    entities: Vec<E>,
+}
+
+enum Step<E> {
+    Reject(Rejected),
+    Send(Batch<E>),
+}
+
+/// Fills one request at a time.
+struct Batcher<E> {
+    metas: Vec<Meta>,
+    entities: Vec<E>,
+    ids: HashSet<String>,
+    bytes: usize,
+    max_entities: usize,
+    max_bytes: usize,
+    sizing: Sizing,
+}
+
+impl<E: Entity> Batcher<E> {
+    fn push(&mut self, meta: Meta, entity: E) -> Vec<Step<E>> {
+        let mut steps = Vec::new();
+        if self.ids.contains(&meta.id)
+            && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
+        {
+            let earlier = self.metas.remove(index);
+            self.entities.remove(index);
+            self.bytes -= earlier.size;
+            steps.push(Step::Reject(Rejected {
+                id: Some(earlier.id),
+                position: earlier.position,
+                source: earlier.source,
+                reasons: vec![format!(
+                    "superseded by a later record with the same id in this submission (position {})",
+                    meta.position
+                )],
+            }));
+        }
+        let full = self.metas.len() + 1 > self.max_entities
+            || self
+                .sizing
+                .request_bytes(self.metas.len() + 1, self.bytes + meta.size)
+                > self.max_bytes;
+        if full && !self.metas.is_empty() {
+            steps.push(Step::Send(self.take()));
+        }
+        self.ids.insert(meta.id.clone());
+        self.bytes += meta.size;
+        self.metas.push(meta);
+        self.entities.push(entity);
+        steps
+    }
+
+    fn take(&mut self) -> Batch<E> {
+        self.ids.clear();
+        self.bytes = 0;
+        Batch {
+            metas: std::mem::take(&mut self.metas),
+            entities: std::mem::take(&mut self.entities),
+        }
+    }
+}
+
+/// Turns input records into steps: rejections and full requests.
+struct Producer<'a, E> {
+    input: BoxStream<'a, Record<E>>,
+    batcher: Batcher<E>,
+    pending: VecDeque<Step<E>>,
+    position: usize,
+    refused_options: Option<Vec<String>>,
+    finished: bool,
+}
+
+impl<E: Entity> Stream for Producer<'_, E> {
+    type Item = Step<E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Step<E>>> {
+        let this = &mut *self;
+        loop {
+            if let Some(step) = this.pending.pop_front() {
+                return Poll::Ready(Some(step));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            match ready!(this.input.poll_next_unpin(cx)) {
+                Some(record) => {
+                    let position = this.position;
+                    this.position += 1;
+                    let steps = this.admit(record, position);
+                    this.pending.extend(steps);
+                }
+                None => {
+                    this.finished = true;
+                    if !this.batcher.metas.is_empty() {
+                        let batch = this.batcher.take();
+                        this.pending.push_back(Step::Send(batch));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<E: Entity> Producer<'_, E> {
+    fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step<E>> {
+        let Record { entity, source } = record;
+        let id = entity.id().to_string();
+        let reject = |reasons: Vec<String>, source: Option<String>| {
+            vec![Step::Reject(Rejected {
+                id: (!id.is_empty()).then(|| id.clone()),
+                position,
+                source,
+                reasons,
+            })]
+        };
+
+        if let Some(reasons) = &self.refused_options {
+            return reject(reasons.clone(), source);
+        }
+        let reasons = entity.validate();
+        if !reasons.is_empty() {
+            return reject(reasons, source);
+        }
+        let size = match serde_json::to_vec(&entity) {
+            Ok(bytes) => bytes.len(),
+            Err(e) => return reject(vec![format!("cannot be serialized: {e}")], source),
+        };
+        let alone = self.batcher.sizing.request_bytes(1, size);
+        if alone > self.batcher.max_bytes {
+            return reject(
+                vec![format!(
+                    "the {} alone makes a request of {alone} bytes, more than the limit of {} bytes",
+                    E::KIND,
+                    self.batcher.max_bytes
+                )],
+                source,
+            );
+        }
+        let meta = Meta {
+            sequence: entity.sequence(),
+            id: id.clone(),
+            position,
+            source,
+            size,
+        };
+        self.batcher.push(meta, entity)
+    }
+}
+
+impl OperationsClient {
+    /// Validates, packs and sends `incidents` (anything iterable of [`Incident`] or
+    /// [`Record<Incident>`]) and accounts for each one. Never fails as a whole: every problem
+    /// is in the report.
+    pub async fn submit_incidents<I>(&self, incidents: I, options: &SubmitOptions) -> SubmitReport
+    where
+        I: IntoIterator,
+        I::IntoIter: Send,
+        I::Item: Into<Record<Incident>>,
+    {
+        let input = stream::iter(incidents).map(Into::into).boxed();
+        self.submit_stream(input, options).await
+    }
+
+    /// As [`submit_incidents`](Self::submit_incidents), for reviews. Jira's answer does not
+    /// name reviews, so sent reviews end up `unconfirmed` unless a later answer or
+    /// [`SubmitReport::confirm`] says otherwise.
+    pub async fn submit_reviews<I>(&self, reviews: I, options: &SubmitOptions) -> SubmitReport
+    where
+        I: IntoIterator,
+        I::IntoIter: Send,
+        I::Item: Into<Record<Review>>,
+    {
+        let input = stream::iter(reviews).map(Into::into).boxed();
+        self.submit_stream(input, options).await
+    }
+
+    /// As [`submit_incidents`](Self::submit_incidents), reading a stream as it goes (e.g.
+    /// lines of a large file): at most `concurrency + 1` requests' worth of records are held.
+    pub async fn submit_incidents_stream<S>(
+        &self,
+        incidents: S,
+        options: &SubmitOptions,
+    ) -> SubmitReport
+    where
+        S: Stream + Send,
+        S::Item: Into<Record<Incident>>,
+    {
+        self.submit_stream(incidents.map(Into::into).boxed(), options)
+            .await
+    }
+
+    /// As [`submit_incidents_stream`](Self::submit_incidents_stream), for reviews.
+    pub async fn submit_reviews_stream<S>(
+        &self,
+        reviews: S,
+        options: &SubmitOptions,
+    ) -> SubmitReport
+    where
+        S: Stream + Send,
+        S::Item: Into<Record<Review>>,
+    {
+        self.submit_stream(reviews.map(Into::into).boxed(), options)
+            .await
+    }
+
+    async fn submit_stream<E: Entity>(
+        &self,
+        input: BoxStream<'_, Record<E>>,
+        options: &SubmitOptions,
+    ) -> SubmitReport {
+        let refused = options.validate();
+        let refused_options = (!refused.is_empty()).then(|| {
+            refused
+                .iter()
+                .map(|r| format!("request options refused: {r}"))
+                .collect::<Vec<_>>()
+        });
+
+        let mut template = SubmitEntityRequest {
+            properties: options.properties.clone(),
+            provider_metadata: options.provider_metadata.clone(),
+            ..Default::default()
+        };
+        E::put(&mut template, Vec::new());
+        let sizing = Sizing::new::<E>(&template);
+        let max_entities = options
+            .max_entities_per_request
+            .clamp(1, spec_facts::SUBMIT_ENTITY_REQUEST_INCIDENTS_MAX_ITEMS);
+
+        let producer = Producer {
+            input,
+            batcher: Batcher {
+                metas: Vec::new(),
+                entities: Vec::new(),
+                ids: HashSet::new(),
+                bytes: 0,
+                max_entities,
+                max_bytes: options.max_request_bytes,
+                sizing,
+            },
+            pending: VecDeque::new(),
+            position: 0,
+            refused_options,
+            finished: false,
+        };
+        let stop: Mutex<Option<String>> = Mutex::new(None);
+
+        let mut report = producer
+            .map(|step| {
+                // Runs in input order, before the request is sent.
+                let warnings = match &step {
+                    Step::Send(batch) => self.note_sequences(
+                        E::KIND,
+                        batch.metas.iter().map(|m| (m.id.as_str(), m.sequence)),
+                    ),
+                    Step::Reject(_) => Vec::new(),
+                };
+                let (template, stop) = (&template, &stop);
+                async move {
+                    let mut part = match step {
+                        Step::Reject(rejected) => SubmitReport {
+                            rejected: vec![rejected],
+                            ..Default::default()
+                        },
+                        Step::Send(batch) => self.send_batch(batch, template, sizing, stop).await,
+                    };
+                    part.warnings.splice(0..0, warnings);
+                    part
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .fold(SubmitReport::default(), |mut report, part| async move {
+                report.merge(part);
+                report
+            })
+            .await;
+        report.sort();
+        report
+    }
+
+    /// Sends one request, splitting it on 413, and accounts for each of its entities.
+    async fn send_batch<E: Entity>(
+        &self,
+        batch: Batch<E>,
+        template: &SubmitEntityRequest,
+        sizing: Sizing,
+        stop: &Mutex<Option<String>>,
+    ) -> SubmitReport {
+        let mut report = SubmitReport::default();
+        let mut work = vec![(batch.metas, batch.entities)];
+
+        while let Some((mut metas, entities)) = work.pop() {
+            let stopped = stop.lock().expect("stop lock").clone();
+            if let Some(reason) = stopped {
+                fail_all::<E>(&mut report, metas, &[reason]);
+                continue;
+            }
+
+            let bytes = sizing.request_bytes(metas.len(), metas.iter().map(|m| m.size).sum());
+            let mut request = template.clone();
+            E::put(&mut request, entities);
+            let (result, attempts) = self.submit_raw(&request, self.deadline()).await;
+            report.requests_sent += u64::from(attempts);
+            report.retries += u64::from(attempts.saturating_sub(1));
+            report.bytes_sent += (bytes as u64) * u64::from(attempts);
+
+            match result {
+                Ok(answer) => settle::<E>(&mut report, metas, answer),
+                Err(e) if e.status() == Some(413) && metas.len() > 1 => {
+                    let mut entities = E::take(&mut request);
+                    let half = metas.len() / 2;
+                    let right = (metas.split_off(half), entities.split_off(half));
+                    tracing::debug!(
+                        entities = metas.len() + right.0.len(),
+                        "request too large (413); splitting it in half"
+                    );
+                    work.push(right);
+                    work.push((metas, entities));
+                }
+                Err(e) => {
+                    if ends_session(&e) {
+                        let mut stop = stop.lock().expect("stop lock");
+                        stop.get_or_insert_with(|| {
+                            format!("not sent: an earlier request failed: {e}")
+                        });
+                    }
+                    if e.outcome_unknown() {
+                        report.warnings.push(format!(
+                            "the fate of a request of {} {}s is unknown: {e}",
+                            metas.len(),
+                            E::KIND
+                        ));
+                        report.unconfirmed.extend(metas.into_iter().map(sent::<E>));
+                    } else {
+                        fail_all::<E>(&mut report, metas, &error_messages(&e));
+                    }
+                }
+            }
+        }
+        report
+    }
+}
+
+fn sent<E: Entity>(meta: Meta) -> Sent {
+    Sent {
+        kind: E::KIND,
+        id: meta.id,
+        position: meta.position,
+        source: meta.source,
+    }
+}
+
+fn fail_all<E: Entity>(report: &mut SubmitReport, metas: Vec<Meta>, messages: &[String]) {
+    report.failed.extend(metas.into_iter().map(|meta| Failed {
+        kind: E::KIND,
+        id: meta.id,
+        position: meta.position,
+        source: meta.source,
+        messages: messages.to_vec(),
+    }));
+}
+
+/// The error's line, then any message of Jira's it does not already show.
+fn error_messages(error: &Error) -> Vec<String> {
+    let line = error.to_string();
+    let mut messages = vec![line.clone()];
+    messages.extend(
+        error
+            .jira_messages()
+            .into_iter()
+            .filter(|m| !line.contains(m.as_str())),
+    );
+    messages
+}
+
+/// Sorts the entities of a 202 into accepted, failed and unconfirmed.
+fn settle<E: Entity>(
+    report: &mut SubmitReport,
+    metas: Vec<Meta>,
+    mut answer: SubmitEntityResponse,
+) {
+    let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
+    for meta in metas {
+        if let Some(errors) = answer.failed_incidents.remove(&meta.id) {
+            let mut messages: Vec<String> = errors
+                .into_iter()
+                .map(|e| match e.error_trace_id {
+                    Some(trace) => format!("{} (errorTraceId {trace})", e.message),
+                    None => e.message,
+                })
+                .collect();
+            if messages.is_empty() {
+                messages.push("jira listed it as failed without a message".to_string());
+            }
+            report.failed.push(Failed {
+                kind: E::KIND,
+                id: meta.id,
+                position: meta.position,
+                source: meta.source,
+                messages,
+            });
+        } else if accepted.contains(&meta.id) {
+            report.accepted.push(sent::<E>(meta));
+        } else {
+            report.unconfirmed.push(sent::<E>(meta));
+        }
+    }
+    report
+        .unknown_project_keys
+        .extend(answer.unknown_project_keys);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn incident(id: &str, description: &str) -> Incident {
+        Incident {
+            affected_components: vec!["c".into()],
+            associations: vec![],
+            created_date: "2024-01-15T10:00:00Z".into(),
+            description: description.into(),
+            id: id.into(),
+            last_updated: "2024-01-15T10:00:00Z".into(),
+            schema_version: SchemaVersion::V1_0,
+            severity: None,
+            status: IncidentStatus::Open,
+            summary: "s".into(),
+            update_sequence_number: 1,
+            url: "https://ops.example/1".into(),
+        }
+    }
+
+    fn review(id: &str) -> Review {
+        Review {
+            associations: vec![],
+            created_date: "2024-01-15T10:00:00Z".into(),
+            description: "d".into(),
+            id: id.into(),
+            last_updated: "2024-01-15T10:00:00Z".into(),
+            reviews: vec!["INC-1".into()],
+            schema_version: SchemaVersion::V1_0,
+            status: ReviewStatus::Completed,
+            summary: "s".into(),
+            update_sequence_number: 1,
+            url: "https://ops.example/1".into(),
+        }
+    }
+
+    fn check_sizing<E: Entity + Clone>(entities: Vec<E>, options: &SubmitOptions) {
+        let mut template = SubmitEntityRequest {
+            properties: options.properties.clone(),
+            provider_metadata: options.provider_metadata.clone(),
+            ..Default::default()
+        };
+        let sizing = Sizing::new::<E>(&template);
+        let sizes: usize = entities
+            .iter()
+            .map(|e| serde_json::to_vec(e).unwrap().len())
+            .sum();
+        let n = entities.len();
+        E::put(&mut template, entities);
+        assert_eq!(
+            sizing.request_bytes(n, sizes),
+            serde_json::to_vec(&template).unwrap().len(),
+            "{}",
+            String::from_utf8(serde_json::to_vec(&template).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn request_size_is_computed_exactly_from_entity_sizes() {
+        let plain = SubmitOptions::default();
+        let full = SubmitOptions::default()
+            .property("accountId", "acc-1")
+            .property("team", "ops")
+            .product("pager 2.1");
+        for options in [&plain, &full] {
+            for n in 1..4 {
+                check_sizing(
+                    (0..n).map(|i| incident(&format!("INC-{i}"), "é")).collect(),
+                    options,
+                );
+                check_sizing(
+                    (0..n).map(|i| review(&format!("PIR-{i}"))).collect(),
+                    options,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn request_options_are_validated() {
+        let mut options = SubmitOptions::default()
+            .property("a:b", "x")
+            .property("_hidden", "x")
+            .property("", "x")
+            .property("long", "x".repeat(256))
+            .property("e", "x")
+            .property("f", "x");
+        assert_eq!(options.validate().len(), 5, "{:?}", options.validate());
+        options.properties.clear();
+        assert!(options.validate().is_empty());
+    }
+
+    #[test]
+    fn report_confirm_moves_unconfirmed_records() {
+        let mut report = SubmitReport {
+            unconfirmed: vec![
+                Sent {
+                    kind: EntityKind::Review,
+                    id: "PIR-1".into(),
+                    position: 0,
+                    source: None,
+                },
+                Sent {
+                    kind: EntityKind::Review,
+                    id: "PIR-2".into(),
+                    position: 1,
+                    source: None,
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(report.confirm(EntityKind::Incident, &["PIR-1"]), 0);
+        assert_eq!(report.confirm(EntityKind::Review, &["PIR-1"]), 1);
+        assert_eq!(report.accepted[0].id, "PIR-1");
+        assert_eq!(report.unconfirmed.len(), 1);
+        assert_eq!(report.total(), 2);
+    }
+}

@@ -1,0 +1,431 @@
+//! Checks an incident or review against the spec's limits before it is sent.
+//!
+//! Jira validates each entity of a request separately and reports the ones it refuses in the
+//! 202 body, so a bad entity costs a round trip and, worse, is easy to miss. Checking here
+//! means a bad record is reported with every reason at once and never sinks its neighbours.
+//! The limits come from the spec (`crate::spec_facts`, generated at build time), so they move
+//! with the vendored fragment. Lengths are counted in characters (Unicode scalar values), as
+//! JSON Schema counts `maxLength`.
+//!
+//! Required strings must not be empty, except `description`: the spec requires the field but
+//! sets no minimum length, and Jira's treatment of an empty one is not documented.
+
+use crate::generated::types::{Association, Incident, Review};
+use crate::spec_facts as spec;
+
+/// Every reason `incident` would be refused; empty when it may be sent.
+pub fn validate_incident(incident: &Incident) -> Vec<String> {
+    let mut reasons = Vec::new();
+
+    schema_version(&mut reasons, incident.schema_version.as_str());
+    id(
+        &mut reasons,
+        "id",
+        &incident.id,
+        spec::INCIDENT_ID_MAX_LENGTH,
+    );
+    text(
+        &mut reasons,
+        "summary",
+        &incident.summary,
+        true,
+        spec::INCIDENT_SUMMARY_MAX_LENGTH,
+    );
+    text(
+        &mut reasons,
+        "description",
+        &incident.description,
+        false,
+        spec::INCIDENT_DESCRIPTION_MAX_LENGTH,
+    );
+    url(&mut reasons, &incident.url, spec::INCIDENT_URL_MAX_LENGTH);
+    date(&mut reasons, "createdDate", &incident.created_date);
+    date(&mut reasons, "lastUpdated", &incident.last_updated);
+    known(
+        &mut reasons,
+        "status",
+        incident.status.as_str(),
+        spec::INCIDENT_STATUS_VALUES,
+    );
+    if let Some(severity) = &incident.severity {
+        known(
+            &mut reasons,
+            "severity.level",
+            severity.level.as_str(),
+            spec::SEVERITY_LEVEL_VALUES,
+        );
+    }
+    string_list(
+        &mut reasons,
+        "affectedComponents",
+        &incident.affected_components,
+        spec::INCIDENT_AFFECTED_COMPONENTS_MIN_ITEMS,
+        spec::INCIDENT_AFFECTED_COMPONENTS_MAX_ITEMS,
+    );
+    associations(
+        &mut reasons,
+        &incident.associations,
+        spec::INCIDENT_ASSOCIATIONS_MAX_ITEMS,
+    );
+    reasons
+}
+
+/// Every reason `review` would be refused; empty when it may be sent.
+pub fn validate_review(review: &Review) -> Vec<String> {
+    let mut reasons = Vec::new();
+
+    schema_version(&mut reasons, review.schema_version.as_str());
+    id(&mut reasons, "id", &review.id, spec::REVIEW_ID_MAX_LENGTH);
+    text(
+        &mut reasons,
+        "summary",
+        &review.summary,
+        true,
+        spec::REVIEW_SUMMARY_MAX_LENGTH,
+    );
+    text(
+        &mut reasons,
+        "description",
+        &review.description,
+        false,
+        spec::REVIEW_DESCRIPTION_MAX_LENGTH,
+    );
+    url(&mut reasons, &review.url, spec::REVIEW_URL_MAX_LENGTH);
+    date(&mut reasons, "createdDate", &review.created_date);
+    date(&mut reasons, "lastUpdated", &review.last_updated);
+    known(
+        &mut reasons,
+        "status",
+        review.status.as_str(),
+        spec::REVIEW_STATUS_VALUES,
+    );
+    string_list(
+        &mut reasons,
+        "reviews",
+        &review.reviews,
+        spec::REVIEW_REVIEWS_MIN_ITEMS,
+        spec::REVIEW_REVIEWS_MAX_ITEMS,
+    );
+    associations(
+        &mut reasons,
+        &review.associations,
+        spec::REVIEW_ASSOCIATIONS_MAX_ITEMS,
+    );
+    reasons
+}
+
+fn chars(value: &str) -> usize {
+    value.chars().count()
+}
+
+fn schema_version(reasons: &mut Vec<String>, value: &str) {
+    if !spec::SCHEMA_VERSION_VALUES.contains(&value) {
+        reasons.push(format!(
+            "schemaVersion `{value}` is not one of {}",
+            spec::SCHEMA_VERSION_VALUES.join(", ")
+        ));
+    }
+}
+
+fn id(reasons: &mut Vec<String>, field: &str, value: &str, max: usize) {
+    if value.is_empty() {
+        reasons.push(format!("{field} is empty"));
+    } else if chars(value) > max {
+        reasons.push(format!(
+            "{field} is {} characters long, more than {max}",
+            chars(value)
+        ));
+    }
+}
+
+fn text(reasons: &mut Vec<String>, field: &str, value: &str, required: bool, max: usize) {
+    if required && value.trim().is_empty() {
+        reasons.push(format!("{field} is empty"));
+    } else if chars(value) > max {
+        reasons.push(format!(
+            "{field} is {} characters long, more than {max}",
+            chars(value)
+        ));
+    }
+}
+
+fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
+    if value.is_empty() {
+        reasons.push("url is empty".to_string());
+        return;
+    }
+    if chars(value) > max {
+        reasons.push(format!(
+            "url is {} characters long, more than {max}",
+            chars(value)
+        ));
+    }
+    match url::Url::parse(value) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
+        Ok(parsed) => reasons.push(format!(
+            "url `{}` is not an absolute http(s) URL (scheme `{}`)",
+            shorten(value),
+            parsed.scheme()
+        )),
+        Err(e) => reasons.push(format!(
+            "url `{}` is not an absolute http(s) URL: {e}",
+            shorten(value)
+        )),
+    }
+}
+
+fn date(reasons: &mut Vec<String>, field: &str, value: &str) {
+    if value.is_empty() {
+        reasons.push(format!("{field} is empty"));
+    } else if let Err(e) = chrono::DateTime::parse_from_rfc3339(value) {
+        reasons.push(format!(
+            "{field} `{}` is not an RFC 3339 date-time: {e}",
+            shorten(value)
+        ));
+    }
+}
+
+fn known(reasons: &mut Vec<String>, field: &str, value: &str, allowed: &[&str]) {
+    if !allowed.contains(&value) {
+        reasons.push(format!(
+            "{field} `{}` is not one of {}",
+            shorten(value),
+            allowed.join(", ")
+        ));
+    }
+}
+
+fn string_list(reasons: &mut Vec<String>, field: &str, values: &[String], min: usize, max: usize) {
+    if values.len() < min {
+        reasons.push(format!(
+            "{field} has {} items, at least {min} required",
+            values.len()
+        ));
+    }
+    if values.len() > max {
+        reasons.push(format!(
+            "{field} has {} items, more than {max}",
+            values.len()
+        ));
+    }
+    let empty = values.iter().filter(|v| v.is_empty()).count();
+    if empty > 0 {
+        reasons.push(format!("{field} has {empty} empty item(s)"));
+    }
+}
+
+fn associations(reasons: &mut Vec<String>, associations: &[Association], max: usize) {
+    if associations.len() > max {
+        reasons.push(format!(
+            "associations has {} items, more than {max}",
+            associations.len()
+        ));
+    }
+    for (i, association) in associations.iter().enumerate() {
+        match &association.association_type {
+            None => reasons.push(format!("associations[{i}] has no associationType")),
+            Some(kind) => known(
+                reasons,
+                &format!("associations[{i}].associationType"),
+                kind.as_str(),
+                spec::ASSOCIATION_TYPE_VALUES,
+            ),
+        }
+        if association.values.is_empty() {
+            reasons.push(format!("associations[{i}] has no values"));
+        }
+        let empty = association.values.iter().filter(|v| v.is_empty()).count();
+        if empty > 0 {
+            reasons.push(format!("associations[{i}] has {empty} empty value(s)"));
+        }
+    }
+}
+
+/// At most 80 characters of `value`, for messages.
+fn shorten(value: &str) -> String {
+    if chars(value) <= 80 {
+        value.to_string()
+    } else {
+        format!("{}…", value.chars().take(80).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::types::IncidentSeverity;
+    use crate::model::*;
+
+    fn incident() -> Incident {
+        Incident {
+            affected_components: vec!["comp-1".into()],
+            associations: vec![Association {
+                association_type: Some(AssociationType::IssueIdOrKeys),
+                values: vec!["OPS-1".into()],
+            }],
+            created_date: "2024-01-15T10:00:00Z".into(),
+            description: "VPN down".into(),
+            id: "INC-1".into(),
+            last_updated: "2024-01-15T10:05:00+01:00".into(),
+            schema_version: SchemaVersion::V1_0,
+            severity: Some(IncidentSeverity {
+                level: SeverityLevel::P1,
+            }),
+            status: IncidentStatus::Open,
+            summary: "VPN down".into(),
+            update_sequence_number: 1,
+            url: "https://ops.example/inc/1".into(),
+        }
+    }
+
+    fn review() -> Review {
+        Review {
+            associations: vec![],
+            created_date: "2024-01-15T10:00:00Z".into(),
+            description: "what happened".into(),
+            id: "PIR-1".into(),
+            last_updated: "2024-01-15T10:00:00Z".into(),
+            reviews: vec!["INC-1".into()],
+            schema_version: SchemaVersion::V1_0,
+            status: ReviewStatus::InProgress,
+            summary: "VPN outage review".into(),
+            update_sequence_number: 1,
+            url: "https://ops.example/pir/1".into(),
+        }
+    }
+
+    #[test]
+    fn a_valid_incident_and_review_pass() {
+        assert_eq!(validate_incident(&incident()), Vec::<String>::new());
+        assert_eq!(validate_review(&review()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_empty_url_is_refused() {
+        let mut i = incident();
+        i.url = String::new();
+        assert_eq!(validate_incident(&i), ["url is empty"]);
+    }
+
+    #[test]
+    fn relative_and_non_http_urls_are_refused() {
+        for bad in ["/inc/1", "ftp://ops.example/1", "mailto:ops@example.com"] {
+            let mut i = incident();
+            i.url = bad.into();
+            let reasons = validate_incident(&i);
+            assert_eq!(reasons.len(), 1, "{bad}: {reasons:?}");
+            assert!(reasons[0].starts_with("url"), "{reasons:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters() {
+        let mut i = incident();
+        i.summary = "é".repeat(255);
+        assert!(
+            validate_incident(&i).is_empty(),
+            "255 two-byte characters fit"
+        );
+        i.summary.push('é');
+        assert_eq!(
+            validate_incident(&i),
+            ["summary is 256 characters long, more than 255"]
+        );
+    }
+
+    #[test]
+    fn ids_longer_than_255_are_refused() {
+        let mut i = incident();
+        i.id = "x".repeat(256);
+        assert_eq!(
+            validate_incident(&i),
+            ["id is 256 characters long, more than 255"]
+        );
+    }
+
+    #[test]
+    fn unknown_enum_values_are_refused() {
+        let mut i = incident();
+        i.status = IncidentStatus::from("closed");
+        i.severity = Some(IncidentSeverity {
+            level: SeverityLevel::from("P0"),
+        });
+        i.schema_version = SchemaVersion::from("2.0");
+        let reasons = validate_incident(&i);
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.starts_with("status `closed`")));
+        assert!(reasons.iter().any(|r| r.starts_with("severity.level `P0`")));
+        assert!(reasons.iter().any(|r| r.starts_with("schemaVersion `2.0`")));
+    }
+
+    #[test]
+    fn association_values_must_be_present_and_non_empty() {
+        let mut i = incident();
+        i.associations = vec![
+            Association {
+                association_type: Some(AssociationType::IssueIdOrKeys),
+                values: vec![],
+            },
+            Association {
+                association_type: Some(AssociationType::ServiceIdOrKeys),
+                values: vec![String::new()],
+            },
+            Association {
+                association_type: None,
+                values: vec!["x".into()],
+            },
+        ];
+        assert_eq!(
+            validate_incident(&i),
+            [
+                "associations[0] has no values",
+                "associations[1] has 1 empty value(s)",
+                "associations[2] has no associationType"
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_must_be_rfc3339() {
+        let mut i = incident();
+        i.created_date = "2024-01-15 10:00".into();
+        i.last_updated = String::new();
+        let reasons = validate_incident(&i);
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("createdDate `2024-01-15 10:00` is not an RFC 3339"));
+        assert_eq!(reasons[1], "lastUpdated is empty");
+    }
+
+    #[test]
+    fn item_counts_are_checked() {
+        let mut i = incident();
+        i.affected_components = vec![];
+        assert_eq!(
+            validate_incident(&i),
+            ["affectedComponents has 0 items, at least 1 required"]
+        );
+        i.affected_components = (0..101).map(|n| format!("c{n}")).collect();
+        assert_eq!(
+            validate_incident(&i),
+            ["affectedComponents has 101 items, more than 100"]
+        );
+
+        let mut r = review();
+        r.reviews = vec![];
+        r.status = ReviewStatus::from("open");
+        let reasons = validate_review(&r);
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+    }
+
+    #[test]
+    fn an_empty_description_is_sent_but_a_long_one_is_not() {
+        let mut i = incident();
+        i.description = String::new();
+        assert!(validate_incident(&i).is_empty());
+        i.description = "x".repeat(5001);
+        assert_eq!(
+            validate_incident(&i),
+            ["description is 5001 characters long, more than 5000"]
+        );
+    }
+}
