@@ -8,6 +8,8 @@
 )]
 
 pub mod auth;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod generated;
 pub mod model;
 pub mod spec;
