@@ -380,15 +380,11 @@ async fn submit_entity(State(shared): State<Arc<Shared>>, request: Request) -> R
         let messages = violations(
             &shared.schemas.provider_metadata,
             metadata,
-            "`providerMetadata`",
+            "/providerMetadata",
+            "`/providerMetadata`",
         );
         if !messages.is_empty() {
-            return error_messages(
-                StatusCode::BAD_REQUEST,
-                messages
-                    .into_iter()
-                    .map(|m| format!("providerMetadata: {m}")),
-            );
+            return error_messages(StatusCode::BAD_REQUEST, messages);
         }
     }
 
@@ -470,16 +466,18 @@ fn check_properties(
     let Some(value) = properties else {
         return Ok(Arc::new(Vec::new()));
     };
-    let mut messages: Vec<String> = violations(&shared.schemas.properties, value, "`properties`")
-        .into_iter()
-        .map(|m| format!("properties: {m}"))
-        .collect();
+    let mut messages = violations(
+        &shared.schemas.properties,
+        value,
+        "/properties",
+        "`/properties`",
+    );
     let mut pairs = Vec::new();
     if let Value::Object(map) = value {
         for (key, value) in map {
             if key.is_empty() || key.contains(':') || key.starts_with('_') {
                 messages.push(format!(
-                    "properties: key `{key}` is not allowed: keys must be non-empty, must not contain `:` and must not start with `_`."
+                    "`/properties`: key `{key}` is not allowed: keys must be non-empty, must not contain `:` and must not start with `_`."
                 ));
             }
             if let Value::String(value) = value {
@@ -507,7 +505,10 @@ fn check_entity(
         Kind::Incident => (&shared.schemas.incident, "the incident"),
         Kind::Review => (&shared.schemas.review, "the review"),
     };
-    let mut messages = violations(validator, &item, what);
+    let mut messages = violations(validator, &item, "", what);
+    if !item.is_object() {
+        messages.push(format!("{what} must be a JSON object."));
+    }
 
     let id = item
         .get("id")
@@ -521,10 +522,10 @@ fn check_entity(
         messages.push("`/url` must not be empty.".into());
     }
     let sequence = item.get("updateSequenceNumber").and_then(Value::as_i64);
-    if item
-        .get("updateSequenceNumber")
-        .is_some_and(|n| n.is_number() && n.as_i64().is_none())
-    {
+    // An integer the schema accepts but Jira's 64-bit field cannot hold.
+    if item.get("updateSequenceNumber").is_some_and(|n| {
+        n.as_i64().is_none() && (n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0))
+    }) {
         messages.push("`/updateSequenceNumber` must be a 64-bit signed integer.".into());
     }
     if let Some(associations) = item.get("associations").and_then(Value::as_array) {
@@ -550,7 +551,15 @@ fn check_entity(
 
     match (id, sequence) {
         (Some(id), Some(sequence)) if messages.is_empty() => Ok(Valid { id, sequence, item }),
-        (id, _) => Err((id.unwrap_or_else(|| format!("<index {index}>")), messages)),
+        (id, _) => {
+            if messages.is_empty() {
+                // Not reachable by the checks above; never report a failure without a reason.
+                messages.push(format!(
+                    "{what} has no usable `id` or `updateSequenceNumber`."
+                ));
+            }
+            Err((id.unwrap_or_else(|| format!("<index {index}>")), messages))
+        }
     }
 }
 
@@ -753,7 +762,7 @@ async fn submit_workspaces(State(shared): State<Arc<Shared>>, request: Request) 
         }
     }
     let object = Value::Object(object);
-    let mut messages = violations(&shared.schemas.workspaces, &object, "the request body");
+    let mut messages = violations(&shared.schemas.workspaces, &object, "", "the request body");
     let ids: Vec<&str> = object
         .get("workspaceIds")
         .and_then(Value::as_array)

@@ -8,6 +8,7 @@
 
 use std::sync::OnceLock;
 
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Validator};
 use serde_json::Value;
 
@@ -68,16 +69,37 @@ fn compile() -> Result<Schemas, String> {
 }
 
 /// One message per schema violation of `instance`, naming the offending field by its JSON
-/// pointer (relative to `instance`) and never quoting the value.
-pub(crate) fn violations(validator: &Validator, instance: &Value, what: &str) -> Vec<String> {
+/// pointer (`prefix` followed by the path inside `instance`) and never quoting the value;
+/// `what` names `instance` itself when the violation is at its root.
+pub(crate) fn violations(
+    validator: &Validator,
+    instance: &Value,
+    prefix: &str,
+    what: &str,
+) -> Vec<String> {
     validator
         .iter_errors(instance)
         .map(|error| {
-            let path = error.instance_path().as_str();
-            if path.is_empty() {
-                error.masked_with(what).to_string()
+            let at = format!("{prefix}{}", error.instance_path().as_str());
+            let subject = if at.is_empty() {
+                what.to_string()
             } else {
-                format!("{}", error.masked_with(format!("`{path}`")))
+                format!("`{at}`")
+            };
+            let message = match error.kind() {
+                ValidationErrorKind::Enum { options } => {
+                    let allowed: Vec<String> = options
+                        .as_array()
+                        .map(|values| values.iter().map(Value::to_string).collect())
+                        .unwrap_or_default();
+                    format!("{subject} must be one of {}", allowed.join(", "))
+                }
+                _ => error.masked_with(subject.as_str()).to_string(),
+            };
+            if at.is_empty() || message.starts_with(&subject) {
+                message
+            } else {
+                format!("{subject}: {message}")
             }
         })
         .collect()
@@ -112,7 +134,7 @@ mod tests {
     fn a_complete_incident_is_valid() {
         let s = schemas().unwrap();
         assert_eq!(
-            violations(&s.incident, &incident(), "the incident"),
+            violations(&s.incident, &incident(), "", "the incident"),
             Vec::<String>::new()
         );
     }
@@ -123,7 +145,7 @@ mod tests {
         let mut bad = incident();
         bad["url"] = json!("not a url");
         bad["createdDate"] = json!("2024-01-15 10:00");
-        let messages = violations(&s.incident, &bad, "the incident");
+        let messages = violations(&s.incident, &bad, "", "the incident");
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(
             messages
@@ -143,7 +165,7 @@ mod tests {
         let mut bad = incident();
         bad["title"] = json!("t");
         bad["summary"] = json!("s".repeat(256));
-        let messages = violations(&s.incident, &bad, "the incident");
+        let messages = violations(&s.incident, &bad, "", "the incident");
         assert!(
             messages.iter().any(|m| m.contains("'title'")),
             "{messages:?}"
