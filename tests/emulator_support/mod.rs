@@ -11,6 +11,11 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// `id` as a URL path segment.
+fn encoded(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// A complete, valid incident in project OPS.
 pub fn incident(id: &str) -> Value {
     json!({
@@ -19,7 +24,7 @@ pub fn incident(id: &str) -> Value {
         "updateSequenceNumber": 1,
         "summary": format!("Incident {id}"),
         "description": "Checkout fails for some users.",
-        "url": format!("https://ops.example/incidents/{id}"),
+        "url": format!("https://ops.example/incidents/{}", encoded(id)),
         "createdDate": "2024-01-15T10:00:00Z",
         "lastUpdated": "2024-01-15T10:05:00.123Z",
         "status": "open",
@@ -37,7 +42,7 @@ pub fn review(id: &str) -> Value {
         "updateSequenceNumber": 1,
         "summary": format!("Review {id}"),
         "description": "What happened and what we change.",
-        "url": format!("https://ops.example/reviews/{id}"),
+        "url": format!("https://ops.example/reviews/{}", encoded(id)),
         "createdDate": "2024-01-16T09:00:00Z",
         "lastUpdated": "2024-01-16T09:00:00Z",
         "status": "in progress",
