@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::{Bytes, BytesMut};
@@ -41,7 +41,8 @@ const REVIEWS: &str = "/rest/operations/1.0/post-incident-reviews/";
 /// finishes sending and sees the answer rather than a broken connection.
 const DRAIN_CAP: usize = 256 * 1024 * 1024;
 
-/// The router of one emulator: API routes behind authentication, admin routes without.
+/// The router of one emulator. Every API handler takes [`Authenticated`] first, so routing
+/// (404, 405) happens before authentication; admin handlers do not.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/rest/operations/1.0/bulk", post(submit_entity))
@@ -61,11 +62,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/rest/operations/1.0/linkedWorkspaces/bulk",
             post(submit_workspaces).delete(delete_workspaces),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            authenticate,
-        ));
+        );
 
     let admin = Router::new()
         .route("/__emulator/state", get(admin_state))
@@ -96,21 +93,36 @@ fn needed_scope(method: &Method) -> Scope {
     }
 }
 
-async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
+/// Proof that the request carries a valid Connect JWT of an app with the Operations module
+/// and the scope the method needs; refused with a bare 401 or 403 otherwise.
+pub(crate) struct Authenticated;
+
+impl FromRequestParts<Arc<Shared>> for Authenticated {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(shared, parts).map_err(IntoResponse::into_response)
+    }
+}
+
+fn authenticate(shared: &Shared, parts: &Parts) -> Result<Authenticated, StatusCode> {
+    let method = &parts.method;
+    let path = parts.uri.path();
 
     // The spec declares `Authorization` as a required header: a token in a `jwt` query
     // parameter is not looked at.
-    let verified = match request.headers().get(AUTHORIZATION) {
+    let verified = match parts.headers.get(AUTHORIZATION) {
         None => Err(Rejection::Missing),
         Some(value) => match value.to_str() {
             Err(_) => Err(Rejection::Malformed),
             Ok(header) => shared.verifier.verify(
                 &Incoming {
                     method: method.as_str(),
-                    path: &path,
-                    query: request.uri().query(),
+                    path,
+                    query: parts.uri.query(),
                     authorization: Some(header),
                 },
                 false,
@@ -120,32 +132,31 @@ async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next:
     let verified = match verified {
         Ok(verified) => verified,
         Err(rejection) => {
-            tracing::warn!(%method, %path, %rejection, "401: the Connect JWT was refused");
-            return StatusCode::UNAUTHORIZED.into_response();
+            tracing::warn!(%method, path, %rejection, "401: the Connect JWT was refused");
+            return Err(StatusCode::UNAUTHORIZED);
         }
     };
 
-    let needed = needed_scope(&method);
+    let needed = needed_scope(method);
     let Some(app) = shared.apps.get(&verified.issuer) else {
-        tracing::warn!(%method, %path, issuer = %verified.issuer, "401: no such app");
-        return StatusCode::UNAUTHORIZED.into_response();
+        tracing::warn!(%method, path, issuer = %verified.issuer, "401: no such app");
+        return Err(StatusCode::UNAUTHORIZED);
     };
     if !app.operations_module {
         tracing::warn!(
-            %method, %path, app = %app.key,
+            %method, path, app = %app.key,
             "403: the app does not declare the jiraOperationsInfoProvider module"
         );
-        return StatusCode::FORBIDDEN.into_response();
+        return Err(StatusCode::FORBIDDEN);
     }
     if !app.allows(needed) {
         tracing::warn!(
-            %method, %path, app = %app.key, %needed, declared = ?app.scopes,
+            %method, path, app = %app.key, %needed, declared = ?app.scopes,
             "403: the app lacks the scope this operation needs"
         );
-        return StatusCode::FORBIDDEN.into_response();
+        return Err(StatusCode::FORBIDDEN);
     }
-
-    next.run(request).await
+    Ok(Authenticated)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +336,11 @@ struct Valid {
     item: Value,
 }
 
-async fn submit_entity(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn submit_entity(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let body = match read_json_body(&shared, request).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -644,7 +659,11 @@ fn delete_entity(shared: &Shared, kind: Kind, id: String) -> Response {
     StatusCode::ACCEPTED.into_response()
 }
 
-async fn get_incident(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn get_incident(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     get_entity(
         &shared,
         Kind::Incident,
@@ -652,7 +671,11 @@ async fn get_incident(State(shared): State<Arc<Shared>>, request: Request) -> Re
     )
 }
 
-async fn delete_incident(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn delete_incident(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     delete_entity(
         &shared,
         Kind::Incident,
@@ -660,7 +683,11 @@ async fn delete_incident(State(shared): State<Arc<Shared>>, request: Request) ->
     )
 }
 
-async fn get_review(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn get_review(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     get_entity(
         &shared,
         Kind::Review,
@@ -668,7 +695,11 @@ async fn get_review(State(shared): State<Arc<Shared>>, request: Request) -> Resp
     )
 }
 
-async fn delete_review(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn delete_review(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     delete_entity(
         &shared,
         Kind::Review,
@@ -688,7 +719,11 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn delete_by_properties(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn delete_by_properties(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let pairs = query_pairs(request.uri().query());
     let max = spec_facts::SUBMIT_ENTITY_REQUEST_PROPERTIES_MAX_PROPERTIES;
     if pairs.is_empty() {
@@ -739,7 +774,11 @@ struct AcceptedWorkspaceIds {
     accepted_workspace_ids: Vec<String>,
 }
 
-async fn submit_workspaces(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn submit_workspaces(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let body = match read_json_body(&shared, request).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -797,7 +836,11 @@ async fn submit_workspaces(State(shared): State<Arc<Shared>>, request: Request) 
     )
 }
 
-async fn get_workspaces(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn get_workspaces(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let wanted: Vec<String> = query_pairs(request.uri().query())
         .into_iter()
         .filter(|(name, _)| name == "workspaceId")
@@ -827,7 +870,11 @@ async fn get_workspaces(State(shared): State<Arc<Shared>>, request: Request) -> 
     json(StatusCode::OK, &WorkspaceIds { workspace_ids })
 }
 
-async fn delete_workspaces(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn delete_workspaces(
+    _: Authenticated,
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let mut ids: Vec<String> = Vec::new();
     for (_, value) in query_pairs(request.uri().query())
         .into_iter()
