@@ -30,18 +30,18 @@ async fn with_faults(spec: &str) -> (Emulator, Raw) {
 fn connection_dropped(error: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
-        if let Some(hyper) = current.downcast_ref::<hyper::Error>() {
-            if hyper.is_incomplete_message() {
-                return true;
-            }
+        if let Some(hyper) = current.downcast_ref::<hyper::Error>()
+            && hyper.is_incomplete_message()
+        {
+            return true;
         }
-        if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            if matches!(
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
                 io.kind(),
                 std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
-            ) {
-                return true;
-            }
+            )
+        {
+            return true;
         }
         source = current.source();
     }

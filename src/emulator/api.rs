@@ -184,6 +184,22 @@ fn bad_request(message: impl Into<String>) -> Response {
     error_messages(StatusCode::BAD_REQUEST, [message])
 }
 
+/// A request refused before its operation runs: the status and the messages of its
+/// `ErrorMessages` body.
+struct Refusal(StatusCode, Vec<String>);
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self(StatusCode::BAD_REQUEST, vec![message.into()])
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error_messages(self.0, self.1)
+    }
+}
+
 fn json_bytes(status: StatusCode, body: Bytes) -> Response {
     (
         status,
@@ -209,7 +225,7 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
 /// Reads a JSON request body, answering 415 for another media type and 413 (with an
 /// `ErrorMessages` body) when it is larger than the configured limit, whatever
 /// `Content-Length` says.
-async fn read_json_body(shared: &Shared, request: Request) -> Result<Bytes, Response> {
+async fn read_json_body(shared: &Shared, request: Request) -> Result<Bytes, Refusal> {
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
 
@@ -219,19 +235,20 @@ async fn read_json_body(shared: &Shared, request: Request) -> Result<Bytes, Resp
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(declared) = declared {
-        if declared > limit as u64 {
-            drain(body, 0).await;
-            return Err(too_large_body(Some(declared), limit));
-        }
+    if let Some(declared) = declared
+        && declared > limit as u64
+    {
+        drain(body, 0).await;
+        return Err(too_large_body(Some(declared), limit));
     }
 
     let mut stream = body.into_data_stream();
     let mut buffer =
         BytesMut::with_capacity(declared.map_or(8 * 1024, |d| usize::try_from(d).unwrap_or(limit)));
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| bad_request(format!("The request body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            Refusal::bad_request(format!("The request body could not be read: {e}"))
+        })?;
         if buffer.len() + chunk.len() > limit {
             let mut seen = buffer.len() + chunk.len();
             while seen < DRAIN_CAP {
@@ -257,21 +274,21 @@ async fn drain(body: Body, mut seen: usize) {
     }
 }
 
-fn too_large_body(declared: Option<u64>, limit: usize) -> Response {
+fn too_large_body(declared: Option<u64>, limit: usize) -> Refusal {
     let size = declared.map_or_else(
         || format!("more than {limit} bytes"),
         |d| format!("{d} bytes"),
     );
-    error_messages(
+    Refusal(
         StatusCode::PAYLOAD_TOO_LARGE,
-        [format!(
+        vec![format!(
             "Data is too large: the request body is {size}, the limit is {limit} bytes. Submit fewer entities in each request."
         )],
     )
 }
 
 /// A request body must be JSON; a missing `Content-Type` is taken as JSON.
-fn check_content_type(headers: &HeaderMap) -> Result<(), Response> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(());
     };
@@ -286,9 +303,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Response> {
     if essence == "application/json" || essence.ends_with("+json") {
         Ok(())
     } else {
-        Err(error_messages(
+        Err(Refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            [format!(
+            vec![format!(
                 "The request body must be application/json, not `{essence}`."
             )],
         ))
@@ -296,11 +313,13 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// Parses a body that must be a JSON object.
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Response> {
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(bad_request("The request body must be a JSON object.")),
-        Err(e) => Err(bad_request(format!(
+        Ok(_) => Err(Refusal::bad_request(
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(Refusal::bad_request(format!(
             "The request body is not valid JSON: {e}"
         ))),
     }
@@ -308,11 +327,11 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Response> {
 
 /// Removes `field` from `object`: absent or `null` give an empty list, an array its items,
 /// anything else a 400.
-fn take_array(object: &mut Map<String, Value>, field: &str) -> Result<Vec<Value>, Response> {
+fn take_array(object: &mut Map<String, Value>, field: &str) -> Result<Vec<Value>, Refusal> {
     match object.remove(field) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(bad_request(format!("`{field}` must be an array."))),
+        Some(_) => Err(Refusal::bad_request(format!("`{field}` must be an array."))),
     }
 }
 
@@ -343,11 +362,11 @@ async fn submit_entity(
 ) -> Response {
     let body = match read_json_body(&shared, request).await {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let mut object = match parse_object(&body) {
         Ok(object) => object,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     drop(body);
 
@@ -356,7 +375,7 @@ async fn submit_entity(
         take_array(&mut object, "reviews"),
     ) {
         (Ok(incidents), Ok(reviews)) => (incidents, reviews),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
 
     let mut too_many = Vec::new();
@@ -781,24 +800,24 @@ async fn submit_workspaces(
 ) -> Response {
     let body = match read_json_body(&shared, request).await {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let object = match parse_object(&body) {
         Ok(object) => object,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
 
     let max = spec_facts::SUBMIT_WORKSPACES_REQUEST_WORKSPACE_IDS_MAX_ITEMS;
-    if let Some(ids) = object.get("workspaceIds").and_then(Value::as_array) {
-        if ids.len() > max {
-            return error_messages(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                [format!(
-                    "The set of IDs is too large: {} workspace IDs, at most {max} are accepted.",
-                    ids.len()
-                )],
-            );
-        }
+    if let Some(ids) = object.get("workspaceIds").and_then(Value::as_array)
+        && ids.len() > max
+    {
+        return error_messages(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [format!(
+                "The set of IDs is too large: {} workspace IDs, at most {max} are accepted.",
+                ids.len()
+            )],
+        );
     }
     let object = Value::Object(object);
     let mut messages = violations(&shared.schemas.workspaces, &object, "", "the request body");
@@ -855,10 +874,10 @@ async fn get_workspaces(
     } else {
         let mut found: Vec<&str> = Vec::new();
         for id in &wanted {
-            if let Some(stored) = linked.get(id) {
-                if !found.contains(&stored.as_str()) {
-                    found.push(stored);
-                }
+            if let Some(stored) = linked.get(id)
+                && !found.contains(&stored.as_str())
+            {
+                found.push(stored);
             }
         }
         found

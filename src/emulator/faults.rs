@@ -149,14 +149,14 @@ impl Faults {
                 "the shares of 429, 503 and reset add up to more than 100%".into(),
             ));
         }
-        if let Some(max) = self.latency_max {
-            if max < self.latency {
-                return Err(FaultSpecError(format!(
-                    "the latency range {}..{} is reversed",
-                    DisplayDuration(self.latency),
-                    DisplayDuration(max)
-                )));
-            }
+        if let Some(max) = self.latency_max
+            && max < self.latency
+        {
+            return Err(FaultSpecError(format!(
+                "the latency range {}..{} is reversed",
+                DisplayDuration(self.latency),
+                DisplayDuration(max)
+            )));
         }
         Ok(())
     }
@@ -311,9 +311,9 @@ struct DisplayDuration(Duration);
 impl fmt::Display for DisplayDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let micros = self.0.as_micros();
-        if micros % 1_000_000 == 0 {
+        if micros.is_multiple_of(1_000_000) {
             write!(f, "{}s", micros / 1_000_000)
-        } else if micros % 1_000 == 0 {
+        } else if micros.is_multiple_of(1_000) {
             write!(f, "{}ms", micros / 1_000)
         } else {
             write!(f, "{micros}us")

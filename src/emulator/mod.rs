@@ -288,10 +288,10 @@ impl Emulator {
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            if let Err(error) = task.await {
-                tracing::warn!(%error, "the emulator's server task failed");
-            }
+        if let Some(task) = self.task.take()
+            && let Err(error) = task.await
+        {
+            tracing::warn!(%error, "the emulator's server task failed");
         }
         tracing::info!(base_url = %self.base_url, "Operations API emulator stopped");
     }
