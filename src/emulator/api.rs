@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
@@ -325,13 +326,25 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     }
 }
 
-/// Removes `field` from `object`: absent or `null` give an empty list, an array its items,
-/// anything else a 400.
-fn take_array(object: &mut Map<String, Value>, field: &str) -> Result<Vec<Value>, Refusal> {
-    match object.remove(field) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(Refusal::bad_request(format!("`{field}` must be an array."))),
+/// The top-level members of a body that must be a JSON object, values left unparsed.
+fn parse_raw_object(body: &[u8]) -> Result<BTreeMap<String, &RawValue>, Refusal> {
+    serde_json::from_slice(body).map_err(|_| match parse_object(body) {
+        Err(refusal) => refusal,
+        Ok(_) => Refusal::bad_request("The request body must be a JSON object."),
+    })
+}
+
+/// The items of the array under `field`: absent or `null` give none, anything but an array a
+/// 400.
+fn raw_array<'a>(
+    top: &BTreeMap<String, &'a RawValue>,
+    field: &str,
+) -> Result<Vec<&'a RawValue>, Refusal> {
+    match top.get(field) {
+        None => Ok(Vec::new()),
+        Some(raw) if raw.get() == "null" => Ok(Vec::new()),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map_err(|_| Refusal::bad_request(format!("`{field}` must be an array."))),
     }
 }
 
@@ -348,11 +361,12 @@ struct SubmitResponse {
     unknown_project_keys: Vec<String>,
 }
 
-/// An entity that passed validation.
-struct Valid {
+/// An entity that passed validation: what it says, and the JSON it was sent as.
+struct Valid<'a> {
     id: String,
     sequence: i64,
     item: Value,
+    raw: &'a RawValue,
 }
 
 async fn submit_entity(
@@ -364,16 +378,12 @@ async fn submit_entity(
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
-    let mut object = match parse_object(&body) {
-        Ok(object) => object,
+    // Entities are kept as the raw JSON received: stored and read back byte for byte.
+    let top = match parse_raw_object(&body) {
+        Ok(top) => top,
         Err(refusal) => return refusal.into_response(),
     };
-    drop(body);
-
-    let (incidents, reviews) = match (
-        take_array(&mut object, "incidents"),
-        take_array(&mut object, "reviews"),
-    ) {
+    let (incidents, reviews) = match (raw_array(&top, "incidents"), raw_array(&top, "reviews")) {
         (Ok(incidents), Ok(reviews)) => (incidents, reviews),
         (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
@@ -406,14 +416,18 @@ async fn submit_entity(
         );
     }
 
-    let properties = match check_properties(&shared, object.get("properties")) {
+    let field = |name: &str| -> Option<Value> {
+        top.get(name)
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+    };
+    let properties = match check_properties(&shared, field("properties").as_ref()) {
         Ok(properties) => properties,
         Err(messages) => return error_messages(StatusCode::BAD_REQUEST, messages),
     };
-    if let Some(metadata) = object.get("providerMetadata") {
+    if let Some(metadata) = field("providerMetadata") {
         let messages = violations(
             &shared.schemas.provider_metadata,
-            metadata,
+            &metadata,
             "/providerMetadata",
             "`/providerMetadata`",
         );
@@ -424,8 +438,8 @@ async fn submit_entity(
 
     let mut response = SubmitResponse::default();
     let mut stored_incidents = Vec::with_capacity(incidents.len());
-    for (index, item) in incidents.into_iter().enumerate() {
-        match check_entity(&shared, Kind::Incident, item, index) {
+    for (index, raw) in incidents.into_iter().enumerate() {
+        match check_entity(&shared, Kind::Incident, raw, index) {
             Err((key, messages)) => {
                 response
                     .failed_incidents
@@ -443,8 +457,8 @@ async fn submit_entity(
     }
 
     let mut stored_reviews = Vec::with_capacity(reviews.len());
-    for (index, item) in reviews.into_iter().enumerate() {
-        match check_entity(&shared, Kind::Review, item, index) {
+    for (index, raw) in reviews.into_iter().enumerate() {
+        match check_entity(&shared, Kind::Review, raw, index) {
             Err((key, messages)) => {
                 tracing::info!(review = %key, ?messages, "review refused and not stored");
             }
@@ -456,16 +470,15 @@ async fn submit_entity(
         }
     }
 
-    let entities = |valid: Vec<Valid>| -> Vec<(String, Entity)> {
+    let entities = |valid: Vec<Valid<'_>>| -> Vec<(String, Entity)> {
         valid
             .into_iter()
             .map(|v| {
-                let body = serde_json::to_vec(&v.item).unwrap_or_default();
                 (
                     v.id,
                     Entity {
                         sequence: v.sequence,
-                        body: Bytes::from(body),
+                        body: Bytes::copy_from_slice(v.raw.get().as_bytes()),
                         properties: Arc::clone(&properties),
                     },
                 )
@@ -529,16 +542,18 @@ fn check_properties(
 /// Validates one incident or review against the fragment's item schema plus the checks Jira
 /// applies that the schema cannot express. On failure, gives the key it is reported under:
 /// its `id`, or `<index N>` (its position in the array) when it has no usable `id`.
-fn check_entity(
+fn check_entity<'a>(
     shared: &Shared,
     kind: Kind,
-    item: Value,
+    raw: &'a RawValue,
     index: usize,
-) -> Result<Valid, (String, Vec<String>)> {
+) -> Result<Valid<'a>, (String, Vec<String>)> {
     let (validator, what) = match kind {
         Kind::Incident => (&shared.schemas.incident, "the incident"),
         Kind::Review => (&shared.schemas.review, "the review"),
     };
+    // Already checked as JSON when the request was split into entities.
+    let item: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
     let mut messages = violations(validator, &item, "", what);
     if !item.is_object() {
         messages.push(format!("{what} must be a JSON object."));
@@ -584,7 +599,12 @@ fn check_entity(
     }
 
     match (id, sequence) {
-        (Some(id), Some(sequence)) if messages.is_empty() => Ok(Valid { id, sequence, item }),
+        (Some(id), Some(sequence)) if messages.is_empty() => Ok(Valid {
+            id,
+            sequence,
+            item,
+            raw,
+        }),
         (id, _) => {
             if messages.is_empty() {
                 // Not reachable by the checks above; never report a failure without a reason.
@@ -612,7 +632,7 @@ fn is_reportable_key(key: &str) -> bool {
 /// Resolves the entity's issue associations against the site's projects, adding unknown
 /// project keys to `unknown`. Gives whether the entity is stored: yes when it has no issue
 /// association or at least one in a known project.
-fn resolves(shared: &Shared, valid: &Valid, unknown: &mut Vec<String>) -> bool {
+fn resolves(shared: &Shared, valid: &Valid<'_>, unknown: &mut Vec<String>) -> bool {
     let Some(associations) = valid.item.get("associations").and_then(Value::as_array) else {
         return true;
     };

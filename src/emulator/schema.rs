@@ -77,6 +77,10 @@ pub(crate) fn violations(
     prefix: &str,
     what: &str,
 ) -> Vec<String> {
+    // The common case, without collecting errors.
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
     validator
         .iter_errors(instance)
         .map(|error| {
