@@ -2,30 +2,8 @@
 //! client's retry and backoff paths can be exercised against something that behaves like a
 //! struggling Jira, reproducibly.
 //!
-//! A [`Faults`] value says how often each fault happens. It parses from a compact spec, the
-//! form a command-line flag takes:
-//!
-//! ```text
-//! 429=5%,503=10%,reset=2%,latency=20ms,retry-after=1,seed=42
-//! ```
-//!
-//! | key | value | meaning |
-//! |---|---|---|
-//! | `429` (or `rate-limit`) | share | answer 429 with `Retry-After` and `X-RateLimit-*` headers |
-//! | `503` (or `unavailable`) | share | answer 503 |
-//! | `reset` | share | drop the connection before any status line |
-//! | `latency` | duration, or `min..max` | delay every emulated-API request (a range draws uniformly) |
-//! | `retry-after` | whole seconds, 0 allowed | the `Retry-After` of a 429 (default 1) |
-//! | `seed` | unsigned integer | seed of the fault generator (default: random, logged) |
-//!
-//! A share is a percentage (`5%`, `0.5%`) or a fraction (`0.05`); the shares add up to at most
-//! 100%. A duration is a whole number with `us`, `ms` or `s`. The empty spec and `none` mean
-//! no faults. Each key may be given once.
-//!
-//! Each request to the emulated API draws once from a generator seeded with `seed`: the same
-//! seed and the same sequence of requests give the same sequence of faults. Faults are decided
-//! before the request is processed, so a faulted request changes nothing. The admin routes
-//! under `/__emulator/` are never faulted.
+//! [`Faults`] says how often each fault happens and parses from a compact spec for
+//! command-line flags; [`FaultPlan`] draws the fault of each request from a seeded generator.
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,6 +14,31 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 /// How often each fault happens, as shares of the requests to the emulated API.
+///
+/// It parses ([`FromStr`]) from a compact spec, the form a command-line flag takes, and
+/// prints ([`Display`](fmt::Display)) back to one:
+///
+/// ```text
+/// 429=5%,503=10%,reset=2%,latency=20ms,retry-after=1,seed=42
+/// ```
+///
+/// | key | value | meaning |
+/// |---|---|---|
+/// | `429` (or `rate-limit`) | share | answer 429 with `Retry-After` and `X-RateLimit-*` headers |
+/// | `503` (or `unavailable`) | share | answer 503 |
+/// | `reset` | share | drop the connection before any status line |
+/// | `latency` | duration, or `min..max` | delay every emulated-API request (a range draws uniformly) |
+/// | `retry-after` | whole seconds, 0 allowed | the `Retry-After` of a 429 (default 1) |
+/// | `seed` | unsigned integer | seed of the fault generator (default: random, logged) |
+///
+/// A share is a percentage (`5%`, `0.5%`) or a fraction (`0.05`); the shares add up to at most
+/// 100%. A duration is a whole number with `us`, `ms` or `s`. The empty spec and `none` mean
+/// no faults. Each key may be given once.
+///
+/// Each request to the emulated API draws once from a generator seeded with `seed`: the same
+/// seed and the same sequence of requests give the same sequence of faults. Faults are decided
+/// before the request is processed, so a faulted request changes nothing. The admin routes
+/// under `/__emulator/` are never faulted.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Faults {
@@ -170,7 +173,7 @@ pub struct FaultSpecError(pub String);
 impl FromStr for Faults {
     type Err = FaultSpecError;
 
-    /// Parses the spec described in the [module docs](self).
+    /// Parses the spec described on [`Faults`].
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let spec = spec.trim();
         let mut faults = Faults::default();
