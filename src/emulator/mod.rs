@@ -54,8 +54,8 @@
 //!   with no issue association, is stored whole. Reviews follow the same rule.
 //! * **Asynchrony.** Submits become visible after [`EmulatorConfig::submit_delay`], deletes
 //!   after [`EmulatorConfig::delete_delay`] (tokio time; zero means at once). GETs answer what
-//!   is stored now: 200 with the JSON submitted, or 404 without a body. A delete by properties
-//!   matches against what is stored when it takes effect.
+//!   is stored now: 200 with the entity exactly as submitted, or 404 without a body. A delete
+//!   by properties matches against what is stored when it takes effect.
 //! * **Deletes.** `DELETE /incidents/{id}` and `/post-incident-reviews/{id}` answer 202 even
 //!   when nothing is stored. IDs in paths are percent-decoded, so any ID round-trips when the
 //!   client encodes it. `DELETE /bulkByProperties?k=v&...` deletes incidents and reviews whose
