@@ -12,6 +12,8 @@ pub mod batch;
 pub mod client;
 #[cfg(feature = "cli")]
 pub mod demo;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 mod generated;
 pub mod input;

@@ -160,6 +160,13 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
             chars(value)
         ));
     }
+    if let Some(bad) = not_uri_char(value) {
+        reasons.push(format!(
+            "url `{}` is not a URI: {bad:?} must be percent-encoded",
+            shorten(value)
+        ));
+        return;
+    }
     match url::Url::parse(value) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
         Ok(parsed) => reasons.push(format!(
@@ -172,6 +179,29 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
             shorten(value)
         )),
     }
+}
+
+/// The first character a URI (RFC 3986, as JSON Schema's `format: uri` reads it) cannot
+/// hold as it is: anything outside the unreserved and reserved sets, or a `%` not followed by
+/// two hex digits. The lenient WHATWG parser would quietly escape these, and Jira refuses them.
+fn not_uri_char(value: &str) -> Option<char> {
+    let bytes = value.as_bytes();
+    for (i, c) in value.char_indices() {
+        let ok = match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' => true,
+            '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '[' | ']' | '@' => true,
+            '!' | '$' | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | ';' | '=' => true,
+            '%' => {
+                bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            }
+            _ => false,
+        };
+        if !ok {
+            return Some(c);
+        }
+    }
+    None
 }
 
 fn date(reasons: &mut Vec<String>, field: &str, value: &str) {
@@ -305,6 +335,28 @@ mod tests {
         let mut i = incident();
         i.url = String::new();
         assert_eq!(validate_incident(&i), ["url is empty"]);
+    }
+
+    #[test]
+    fn urls_with_characters_a_uri_cannot_hold_are_refused() {
+        for (bad, c) in [
+            ("https://e.x/a), [see also](https://e.x/b", ' '),
+            ("https://e.x/caf\u{e9}", '\u{e9}'),
+            ("https://e.x/a%zz", '%'),
+            ("https://e.x/<b>", '<'),
+        ] {
+            let mut i = incident();
+            i.url = bad.into();
+            let reasons = validate_incident(&i);
+            assert_eq!(reasons.len(), 1, "{bad}: {reasons:?}");
+            assert!(
+                reasons[0].ends_with(&format!("{c:?} must be percent-encoded")),
+                "{reasons:?}"
+            );
+        }
+        let mut i = incident();
+        i.url = "https://e.x/a%20b?q=(1)&r=[2]#top".into();
+        assert_eq!(validate_incident(&i), Vec::<String>::new());
     }
 
     #[test]

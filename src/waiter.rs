@@ -402,6 +402,25 @@ impl OperationsClient {
         ids: &[S],
         policy: &WaitPolicy,
     ) -> Result<()> {
+        self.wait_for_workspaces(ids, false, policy).await
+    }
+
+    /// Waits until every workspace ID is linked (one list request per poll): linking, too,
+    /// is applied asynchronously.
+    pub async fn wait_until_workspaces_linked<S: AsRef<str>>(
+        &self,
+        ids: &[S],
+        policy: &WaitPolicy,
+    ) -> Result<()> {
+        self.wait_for_workspaces(ids, true, policy).await
+    }
+
+    async fn wait_for_workspaces<S: AsRef<str>>(
+        &self,
+        ids: &[S],
+        want_linked: bool,
+        policy: &WaitPolicy,
+    ) -> Result<()> {
         let mut pending = unique(
             ids.iter()
                 .map(|id| pending(ItemKind::Workspace, id.as_ref()))
@@ -419,8 +438,13 @@ impl OperationsClient {
                 Ok(linked) => {
                     let linked: std::collections::HashSet<String> = linked.into_iter().collect();
                     pending.retain_mut(|p| {
-                        p.seen = Seen::Present;
-                        linked.contains(&p.id)
+                        let present = linked.contains(&p.id);
+                        p.seen = if present {
+                            Seen::Present
+                        } else {
+                            Seen::Missing
+                        };
+                        present != want_linked
                     });
                 }
                 Err(e) if is_transient(&e) => {
@@ -436,7 +460,7 @@ impl OperationsClient {
             if now >= deadline {
                 return Err(Error::wait_timeout(
                     WaitState {
-                        target: "unlinked",
+                        target: if want_linked { "linked" } else { "unlinked" },
                         pending,
                         polls,
                         last_error,

@@ -60,6 +60,14 @@ fn every_report_maps_to_a_valid_incident_and_review_with_increasing_sequence_num
         assert!(m.incident.summary.chars().count() <= 255);
         assert!(m.incident.created_date <= m.incident.last_updated);
         chrono::DateTime::parse_from_rfc3339(&m.incident.created_date).unwrap();
+        assert_eq!(
+            jira_operations::validate_incident(&m.incident),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            jira_operations::validate_review(&m.review),
+            Vec::<String>::new()
+        );
     }
     for m in &mapped {
         assert!(

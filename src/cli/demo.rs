@@ -16,7 +16,7 @@ use jira_operations::emulator::{Emulator, EmulatorConfig};
 use jira_operations::{OperationsClient, SubmitOptions, SubmitReport, WaitPolicy};
 
 use super::exit;
-use super::submit::wait_for_storage;
+use super::submit::{print_summary, wait_for_storage};
 
 /// Run the demo: real post-incident data through the embedded emulator.
 #[derive(Debug, Args)]
@@ -92,6 +92,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let client = OperationsClient::new(emulator.installation()).map_err(|e| e.to_string())?;
+    let client = &client;
     println!(
         "{} public post-incident reports from {} companies, against an Operations API emulator at {}\n\
          (it applies each change {} ms after accepting it, as Jira does asynchronously)\n",
@@ -135,11 +136,17 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         started,
     );
 
+    for (label, report) in [("incidents", &incident_report), ("reviews", &review_report)] {
+        if !report.failed.is_empty() || !report.rejected.is_empty() {
+            print_summary(label, report, false);
+        }
+    }
+
     // 3: a 202 is not "stored": read everything back until it is there.
     let started = Instant::now();
-    let wait = Duration::from_secs(60);
-    wait_for_storage(&client, &mut incident_report, wait).await?;
-    wait_for_storage(&client, &mut review_report, wait).await?;
+    let wait = Duration::from_secs(30);
+    wait_for_storage(client, &mut incident_report, wait).await?;
+    wait_for_storage(client, &mut review_report, wait).await?;
     let stored = incident_report.accepted.len() + review_report.accepted.len();
     step(
         3,
@@ -158,17 +165,25 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     }
 
     // 4: one workspace per company.
+    let policy = WaitPolicy {
+        first_delay: Duration::from_millis(100),
+        ..WaitPolicy::with_deadline(wait)
+    };
     let started = Instant::now();
     let workspaces: Vec<String> = incidents.keys().map(|c| format!("ws-{c}")).collect();
     let linked = client
         .link_workspaces(&workspaces)
         .await
         .map_err(|e| e.to_string())?;
+    client
+        .wait_until_workspaces_linked(&workspaces, &policy)
+        .await
+        .map_err(|e| e.to_string())?;
     let listed = client.workspaces().await.map_err(|e| e.to_string())?;
     step(
         4,
         &format!(
-            "linked {} workspaces in {} requests; Jira now lists {}",
+            "linked {} workspaces in {} requests; confirmed: Jira lists {}",
             linked.accepted.len(),
             linked.requests_sent,
             listed.len()
@@ -192,10 +207,6 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         .delete_incident(&victim.incident.id)
         .await
         .map_err(|e| e.to_string())?;
-    let policy = WaitPolicy {
-        first_delay: Duration::from_millis(100),
-        ..WaitPolicy::with_deadline(wait)
-    };
     client
         .wait_until_incident_deleted(&victim.incident.id, &policy)
         .await

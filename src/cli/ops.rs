@@ -114,11 +114,11 @@ pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
         Entity::Incident => client
             .get_incident(&args.id)
             .await
-            .map(|o| o.map(|i| serde_json::to_value(i))),
+            .map(|o| o.map(serde_json::to_value)),
         Entity::Review => client
             .get_review(&args.id)
             .await
-            .map(|o| o.map(|r| serde_json::to_value(r))),
+            .map(|o| o.map(serde_json::to_value)),
     };
     match found {
         Ok(Some(Ok(value))) => {

@@ -15,7 +15,7 @@ use jira_operations::types::{Incident, Review};
 use jira_operations::validate;
 use jira_operations::waiter::StoredTarget;
 use jira_operations::{
-    EntityKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
+    EntityKind, ItemKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
 };
 use serde::de::DeserializeOwned;
 
@@ -234,7 +234,7 @@ impl Progress {
         let n = self.read.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.bar {
             Some(bar) => bar.set_position(n),
-            None if n % 100_000 == 0 => eprintln!("{n} records read"),
+            None if n.is_multiple_of(100_000) => eprintln!("{n} records read"),
             None => {}
         }
     }
@@ -272,18 +272,20 @@ pub async fn wait_for_storage(
     };
     let outcome = client.wait_until_all_stored(&targets, &policy).await;
 
-    let pending: std::collections::HashSet<(String, &'static str)> = match &outcome {
+    let pending: std::collections::HashSet<(String, bool)> = match &outcome {
         Ok(()) => Default::default(),
         Err(e) => match e.wait_state() {
             Some(state) => state
                 .pending
                 .iter()
-                .map(|p| (p.id.clone(), p.kind.as_str()))
+                .map(|p| (p.id.clone(), p.kind == ItemKind::Review))
                 .collect(),
             None => return Err(format!("waiting stopped: {e}")),
         },
     };
-    let stored = |kind: EntityKind, id: &str| !pending.contains(&(id.to_string(), kind.as_str()));
+    let stored = |kind: EntityKind, id: &str| {
+        !pending.contains(&(id.to_string(), kind == EntityKind::Review))
+    };
 
     let (still_missing, stored_accepted): (Vec<_>, Vec<_>) = std::mem::take(&mut report.accepted)
         .into_iter()
@@ -375,10 +377,10 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         Ok(options) => options,
         Err(e) => return exit::usage(&e),
     };
-    if let Some(path) = args.file.as_ref().filter(|p| p.as_os_str() != "-") {
-        if !path.is_file() {
-            return exit::usage(&format!("{}: no such file", path.display()));
-        }
+    if let Some(path) = args.file.as_ref().filter(|p| p.as_os_str() != "-")
+        && !path.is_file()
+    {
+        return exit::usage(&format!("{}: no such file", path.display()));
     }
     let client = match site.client() {
         Ok(client) => client,
@@ -412,12 +414,11 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     progress.finish();
     let submitted_in = started.elapsed();
 
-    if args.wait {
-        if let Err(e) =
+    if args.wait
+        && let Err(e) =
             wait_for_storage(&client, &mut report, Duration::from_secs(args.wait_timeout)).await
-        {
-            eprintln!("jira-ops: {e}");
-        }
+    {
+        eprintln!("jira-ops: {e}");
     }
 
     let label = match args.kind {

@@ -10,7 +10,7 @@
 //! | `id` | `pm-` + the report's UUID | — |
 //! | `summary` | the title | "Incident at {company} ({product})", or without the product |
 //! | `description` | Markdown list of company, product, window, categories, keywords, source link | — |
-//! | `url` | the report's URL | — |
+//! | `url` | the report's URL | the first of several (a few records hold a Markdown list of links) |
 //! | `createdDate` | `start_time` | `source_published_at`, `end_time`, then 1970-01-01T00:00:00Z (said in the description) |
 //! | `lastUpdated` | `end_time` | `source_published_at`, then `createdDate`; never before `createdDate` |
 //! | `status` | always `resolved` (the report is published) | — |
@@ -110,6 +110,13 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The first link of a field that sometimes holds more than one
+/// (`https://a/), [see also](https://b/`): up to the first space, without trailing `),`.
+fn first_link(text: &str) -> &str {
+    let first = text.split(char::is_whitespace).next().unwrap_or(text);
+    first.trim_end_matches([')', ',', ']', '.'])
+}
+
 fn severity(report: &Report) -> SeverityLevel {
     let tags: Vec<String> = report
         .categories
@@ -137,7 +144,9 @@ fn severity(report: &Report) -> SeverityLevel {
 pub fn map(report: &Report, position: usize, total: usize) -> Result<Mapped, String> {
     let line = position + 1;
     let uuid = present(&report.uuid).ok_or(format!("record {line}: no uuid"))?;
-    let url = present(&report.url).ok_or(format!("record {line}: no url"))?;
+    let url = present(&report.url)
+        .map(first_link)
+        .ok_or(format!("record {line}: no url"))?;
     let company = present(&report.company).unwrap_or("unknown company");
     let product = present(&report.product);
 
@@ -298,6 +307,15 @@ mod tests {
     fn a_record_without_url_is_an_error_naming_it() {
         let report: Report = serde_json::from_str(r#"{"uuid":"u-1"}"#).unwrap();
         assert_eq!(map(&report, 4, 9).unwrap_err(), "record 5: no url");
+    }
+
+    #[test]
+    fn a_url_field_holding_several_links_keeps_the_first() {
+        assert_eq!(
+            first_link("https://e.x/a/), [see also](https://e.x/b/"),
+            "https://e.x/a/"
+        );
+        assert_eq!(first_link("https://e.x/a"), "https://e.x/a");
     }
 
     #[test]
