@@ -10,14 +10,14 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router, http::StatusCode};
-use jira_operations::GeneratedClient;
-use jira_operations::auth::{Clock, MemoryStore, Signer, SystemClock, Verifier};
+use jira_operations::auth::{Clock, MemoryStore, SystemClock, Verifier};
 use jira_operations::provider::{
     ConnectAuthLayer, Container, FetchWorkspacesRequest, FetchWorkspacesResponse, InstallVerifier,
     OperationsInfoProvider, SearchContainersQuery, SearchContainersResponse, SignedInstallLayer,
     VerifiedCall, VerifiedInstall, Workspace, at_base_path,
 };
-use jira_operations::types::SubmitEntityRequest;
+use jira_operations::types::Incident;
+use jira_operations::{OperationsClient, SubmitOptions};
 use serde_json::{Value, json};
 
 #[derive(Clone)]
@@ -74,20 +74,25 @@ async fn installed(State(app): State<App>, VerifiedInstall(site): VerifiedInstal
     app.store.insert(site.client_key.clone(), site.clone());
 
     // A real app would queue this push rather than hold up Jira's callback.
-    let Ok(signer) = Signer::new(&site, app.clock.clone()) else {
+    let Ok(client) = OperationsClient::builder(site.clone())
+        .clock(app.clock.clone())
+        .build()
+    else {
         return StatusCode::BAD_REQUEST;
     };
     let now = chrono::DateTime::from_timestamp(app.clock.now_secs() as i64, 0).unwrap_or_default();
-    let batch: SubmitEntityRequest = serde_json::from_value(json!({"incidents": [{
+    let incident: Incident = serde_json::from_value(json!({
         "schemaVersion": "1.0", "id": "INC-1", "updateSequenceNumber": 1,
         "summary": "Checkout latency above its objective", "description": "p99 over 2 s",
         "status": "open", "affectedComponents": ["checkout"], "url": app.base_url + "/inc/1",
         "createdDate": now.to_rfc3339(), "lastUpdated": now.to_rfc3339(),
-    }]}))
-    .expect("a valid batch");
-    let client = GeneratedClient::new(&site.base_url, signer);
-    if let Err(e) = client.submit_entity(&batch).await {
-        tracing::error!("pushing to {} failed: {e}", site.base_url);
+    }))
+    .expect("a valid incident");
+    let report = client
+        .submit_incidents([incident], &SubmitOptions::default())
+        .await;
+    if !report.is_complete_success() {
+        tracing::error!("pushing to {} failed: {:?}", site.base_url, report.failed);
     }
     StatusCode::NO_CONTENT
 }
