@@ -138,6 +138,18 @@ where
     }
 }
 
+/// The parser's message with the column only: its line is counted from the start of what it
+/// was given (an NDJSON line, say), which would read as a line of the file. The origin names the
+/// line of the file.
+fn describe(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => format!("{bare} at column {}", error.column()),
+        None => message,
+    }
+}
+
 fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Record<T> {
     let id = serde_json::from_slice::<serde_json::Value>(text)
         .ok()
@@ -145,7 +157,7 @@ fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Recor
     Record::Malformed {
         origin,
         id,
-        reason: error.to_string(),
+        reason: describe(error),
     }
 }
 
@@ -185,9 +197,12 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(
             line: line_no,
             record,
         };
-        let item = match serde_json::from_slice::<T>(&line) {
+        // Without its line end, so that a line cut short is reported at its own last column.
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let item = match serde_json::from_slice::<T>(text) {
             Ok(entity) => Record::Entity { entity, origin },
-            Err(e) => malformed(&line, origin, &e),
+            Err(e) => malformed(text, origin, &e),
         };
         if tx.blocking_send(item).is_err() {
             return;
@@ -284,7 +299,7 @@ fn read_array<R: BufRead, T: DeserializeOwned>(
             record: records.get(),
         };
         let _ = tx.blocking_send(Record::Stopped {
-            reason: e.to_string(),
+            reason: describe(&e),
             origin,
         });
     }
@@ -338,6 +353,31 @@ mod tests {
             matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b")
         );
         assert!(matches!(&out[2], Record::Entity { entity, .. } if entity.n == 3));
+    }
+
+    #[test]
+    fn messages_give_the_column_and_leave_the_line_to_the_origin() {
+        let out = collect("{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":\"x\"}\r\n{\"id\":\n");
+        let reasons: Vec<&str> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Malformed { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "invalid type: string \"x\", expected u32 at column 17",
+                "EOF while parsing a value at column 6",
+            ]
+        );
+
+        let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\": oops}\n]");
+        assert!(
+            matches!(&out[1], Record::Stopped { reason, .. } if reason == "expected value at column 9"),
+            "{out:?}"
+        );
     }
 
     #[test]
