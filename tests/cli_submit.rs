@@ -327,6 +327,52 @@ fn a_json_array_element_of_the_wrong_shape_is_named_and_the_others_are_accepted(
 }
 
 #[test]
+fn pretty_printed_input_names_the_line_where_each_record_starts() {
+    let site = Site::start();
+    let a = incident("A");
+    let lines_of_a = serde_json::to_string_pretty(&a).unwrap().lines().count();
+    let mut shape = incident("SHAPE");
+    shape["severity"] = json!("high");
+
+    // A pretty-printed array (`[` on line 1, each element over several lines).
+    let array = site.file(
+        "array.json",
+        &serde_json::to_string_pretty(&json!([a, shape, incident("B")])).unwrap(),
+    );
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&array)
+        .assert()
+        .code(1);
+    let first = report(&assert);
+    assert_eq!(ids(&first, "accepted"), ["A", "B"]);
+    assert_eq!(first["accepted"][0]["source"], at(&array, 2));
+    assert_eq!(first["rejected"][0]["source"], at(&array, 2 + lines_of_a));
+
+    // Pretty-printed objects one after another, as `jq` writes them.
+    let sequence: String = [incident("C"), incident("D")]
+        .iter()
+        .map(|v| format!("{}\n", serde_json::to_string_pretty(v).unwrap()))
+        .collect();
+    let sequence = site.file("objects.json", &sequence);
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&sequence)
+        .assert()
+        .success();
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["C", "D"]);
+    assert_eq!(
+        report["accepted"][1]["source"],
+        at(&sequence, 1 + lines_of_a)
+    );
+
+    assert_eq!(site.state().ids.unwrap().incidents, ["A", "B", "C", "D"]);
+}
+
+#[test]
 fn a_syntax_error_in_a_json_array_stops_with_a_warning_naming_the_line_after_sending_what_came_before()
  {
     let site = Site::start();
