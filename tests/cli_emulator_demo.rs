@@ -20,10 +20,11 @@ struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    fn spawn(args: &[&str]) -> Self {
+    /// Runs `jira-ops ARGS` (ARGS starting with `emulator`) in `dir`.
+    fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], dir: &std::path::Path) -> Self {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jira-ops"))
-            .arg("emulator")
             .args(args)
+            .current_dir(dir)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -83,16 +84,20 @@ impl Drop for EmulatorProcess {
 fn the_emulator_command_serves_until_ctrl_c_and_its_installation_file_signs_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let installation_file = dir.path().join("emulator.json");
-    let mut emulator = EmulatorProcess::spawn(&[
-        "--port",
-        "0",
-        "--delay",
-        "500",
-        "--project-key",
-        "OPS",
-        "--installation-out",
-        installation_file.to_str().unwrap(),
-    ]);
+    let mut emulator = EmulatorProcess::spawn(
+        &[
+            "emulator",
+            "--port",
+            "0",
+            "--delay",
+            "500",
+            "--project-key",
+            "OPS",
+            "--installation-out",
+            installation_file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
 
     let url = emulator.line_after("Operations API emulator listening on ");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -154,6 +159,55 @@ fn the_emulator_command_serves_until_ctrl_c_and_its_installation_file_signs_for_
             .unwrap();
         assert!(interrupted.success());
         assert!(emulator.wait_for_exit().success());
+    }
+}
+
+/// The `jira-ops` lines of the README's `sh` blocks, as argument lists.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut in_sh = false;
+    let mut commands = Vec::new();
+    for line in readme.lines() {
+        if let Some(lang) = line.strip_prefix("```") {
+            in_sh = lang == "sh";
+        } else if in_sh && let Some(args) = line.strip_prefix("jira-ops ") {
+            commands.push(args.split_whitespace().map(str::to_string).collect());
+        }
+    }
+    commands
+}
+
+#[test]
+fn the_readme_commands_work_as_written() {
+    let commands = readme_commands();
+    let (emulator, others) = commands.split_first().expect("the README shows commands");
+    assert_eq!(
+        emulator[0], "emulator",
+        "the README starts the emulator first"
+    );
+    assert!(!others.is_empty());
+
+    // Run from the repository root, as the README says; only the installation file the
+    // emulator writes goes to a scratch directory instead of the working tree.
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = |args: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| match a.as_str() {
+                "emulator.json" => dir.path().join(a).display().to_string(),
+                _ => a.clone(),
+            })
+            .collect()
+    };
+    let process = EmulatorProcess::spawn(&scratch(emulator), &root());
+    process.line_after("Installation written to ");
+
+    for args in others {
+        jira_ops()
+            .current_dir(root())
+            .args(scratch(args))
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .success();
     }
 }
 
