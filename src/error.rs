@@ -476,7 +476,7 @@ impl Error {
                 "could not sign the request{for_op}: {message}; check the installation's app key and shared secret"
             ),
             Kind::WaitTimeout => {
-                let deadline = self.inner.deadline.unwrap_or_default();
+                let deadline = to_millis(self.inner.deadline.unwrap_or_default());
                 match &self.inner.wait {
                     Some(state) => write!(
                         f,
@@ -576,10 +576,17 @@ impl Error {
     }
 }
 
+/// `d` to the nearest millisecond, for messages: a budget measured from a slightly later
+/// instant than it was set reads `1s`, not `999.966667ms`.
+fn to_millis(d: Duration) -> Duration {
+    Duration::from_millis(((d.as_nanos() + 500_000) / 1_000_000) as u64)
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.inner.deadline {
             Some(deadline) if self.inner.kind != Kind::WaitTimeout => {
+                let deadline = to_millis(deadline);
                 write!(
                     f,
                     "gave up after {} attempt{} as the {deadline:?} deadline would pass before the next one; last error: ",
@@ -738,6 +745,18 @@ mod tests {
             None,
         )
         .with_operation(operation)
+    }
+
+    #[test]
+    fn a_deadline_is_named_to_the_millisecond() {
+        let error =
+            error_for(503, "", "get_incident_by_id").gave_up_at(Duration::from_nanos(999_966_667));
+        assert!(
+            error
+                .to_string()
+                .contains(" as the 1s deadline would pass before the next one"),
+            "{error}"
+        );
     }
 
     #[test]

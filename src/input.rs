@@ -2,16 +2,16 @@
 //!
 //! Backfills can be millions of records, so input is never held whole: a blocking reader
 //! thread parses one record at a time and hands it over a bounded channel, which stops the
-//! reader while the sender is busy. Two formats are read, told apart by the first byte that is
-//! not white space: a JSON array (`[`) or NDJSON (one JSON object per line; blank lines are
-//! skipped). Each record comes with where it was (`file.ndjson:12`), so a bad one can be named.
-//! A malformed NDJSON line is reported and the next lines are still read; in a JSON array, a
-//! syntax error ends the array, since nothing after it can be located reliably.
+//! reader while the sender is busy. Three formats are read, told apart by how the input starts:
+//! a JSON array (`[`), NDJSON (one JSON object per line; blank lines are skipped), or a sequence
+//! of pretty-printed objects (a first line that is `{` alone, as `jq` writes them). Each record
+//! comes with the line where it starts (`file.ndjson:12`), so a bad one can be named. A
+//! malformed NDJSON line is reported and the next lines are still read; in the other two
+//! formats a syntax error ends the input, since nothing after it can be located reliably.
 
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 pub struct Origin {
     /// The file name, or `<stdin>`.
     pub file: String,
-    /// The 1-based line: of the record in NDJSON, of the end of the element in a JSON array.
+    /// The 1-based line where the record starts.
     pub line: usize,
     /// The 1-based position of the record in the input.
     pub record: usize,
@@ -106,21 +106,34 @@ where
     R: BufRead,
     T: DeserializeOwned,
 {
-    // Peek at the first meaningful byte to choose the format.
-    let first = loop {
+    // Skip leading white space, counting its lines, and look at what comes next to choose the
+    // format.
+    let mut lines_skipped = 0;
+    let (first, first_line_alone) = loop {
         match reader.fill_buf() {
             Ok([]) => return,
             Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-                Some(i) => break buf[i],
+                Some(i) => {
+                    lines_skipped += buf[..i].iter().filter(|b| **b == b'\n').count();
+                    let rest = &buf[i..];
+                    let alone = rest
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .is_some_and(|end| rest[..end].trim_ascii() == b"{");
+                    let first = rest[0];
+                    reader.consume(i);
+                    break (first, alone);
+                }
                 None => {
                     let n = buf.len();
+                    lines_skipped += buf.iter().filter(|b| **b == b'\n').count();
                     reader.consume(n);
                 }
             },
             Err(e) => {
                 let origin = Origin {
                     file: name.into(),
-                    line: 0,
+                    line: lines_skipped + 1,
                     record: 0,
                 };
                 let _ = tx.blocking_send(Record::Stopped {
@@ -132,9 +145,23 @@ where
         }
     };
     if first == b'[' {
-        read_array(reader, name, tx);
+        read_values(reader, name, lines_skipped, Layout::Array, tx);
+    } else if first_line_alone {
+        read_values(reader, name, lines_skipped, Layout::Sequence, tx);
     } else {
-        read_lines(reader, name, tx);
+        read_lines(reader, name, lines_skipped, tx);
+    }
+}
+
+/// The parser's message with the column only: its line is counted from the start of what it
+/// was given (an NDJSON line, say), which would read as a line of the file. The origin names the
+/// line of the file.
+fn describe(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => format!("{bare} at column {}", error.column()),
+        None => message,
     }
 }
 
@@ -145,17 +172,18 @@ fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Recor
     Record::Malformed {
         origin,
         id,
-        reason: error.to_string(),
+        reason: describe(error),
     }
 }
 
 fn read_lines<R: BufRead, T: DeserializeOwned>(
     mut reader: R,
     name: &str,
+    lines_skipped: usize,
     tx: &mpsc::Sender<Record<T>>,
 ) {
     let mut line = Vec::with_capacity(4096);
-    let (mut line_no, mut record) = (0, 0);
+    let (mut line_no, mut record) = (lines_skipped, 0);
     loop {
         line.clear();
         match reader.read_until(b'\n', &mut line) {
@@ -185,9 +213,12 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(
             line: line_no,
             record,
         };
-        let item = match serde_json::from_slice::<T>(&line) {
+        // Without its line end, so that a line cut short is reported at its own last column.
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let item = match serde_json::from_slice::<T>(text) {
             Ok(entity) => Record::Entity { entity, origin },
-            Err(e) => malformed(&line, origin, &e),
+            Err(e) => malformed(text, origin, &e),
         };
         if tx.blocking_send(item).is_err() {
             return;
@@ -195,30 +226,93 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(
     }
 }
 
-/// Counts the lines a reader has handed out.
-struct LineCounter<R> {
-    inner: R,
-    lines: Rc<Cell<usize>>,
+/// Where the parser is: lines read so far, and the line where the value being read started.
+#[derive(Default)]
+struct Lines {
+    read: Cell<usize>,
+    awaiting_value: Cell<bool>,
+    value_start: Cell<usize>,
 }
 
-impl<R: Read> Read for LineCounter<R> {
+impl Lines {
+    /// The next value starts at the next byte that is not white space or a separator.
+    fn expect_value(&self) {
+        self.awaiting_value.set(true);
+    }
+}
+
+/// Hands bytes to the parser and keeps [`Lines`] up to date. serde_json reads a reader one
+/// byte at a time and looks at most one byte ahead, only while a value is being read, so the
+/// count is exact.
+struct Tracked<R> {
+    inner: R,
+    lines: Rc<Lines>,
+}
+
+impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let newlines = buf[..n].iter().filter(|b| **b == b'\n').count();
-        self.lines.set(self.lines.get() + newlines);
+        let lines = &self.lines;
+        for &b in &buf[..n] {
+            if lines.awaiting_value.get() && !b.is_ascii_whitespace() && b != b',' && b != b'[' {
+                lines.value_start.set(lines.read.get() + 1);
+                lines.awaiting_value.set(false);
+            }
+            if b == b'\n' {
+                lines.read.set(lines.read.get() + 1);
+            }
+        }
         Ok(n)
     }
 }
 
-struct ArrayVisitor<'a, T> {
-    name: &'a str,
-    lines: Rc<Cell<usize>>,
-    tx: &'a mpsc::Sender<Record<T>>,
-    records: Rc<Cell<usize>>,
-    _entity: PhantomData<T>,
+/// How the values of a JSON input are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Elements of one array.
+    Array,
+    /// Values one after another (pretty-printed objects, say).
+    Sequence,
 }
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, T> {
+/// Turns each JSON value read into a record and sends it.
+struct Sender<'a, T> {
+    name: &'a str,
+    lines: Rc<Lines>,
+    tx: &'a mpsc::Sender<Record<T>>,
+    records: Cell<usize>,
+}
+
+impl<T: DeserializeOwned> Sender<'_, T> {
+    /// Sends the record read from `value`; false when nobody listens any more.
+    fn send(&self, value: serde_json::Value) -> bool {
+        let record = self.records.get() + 1;
+        self.records.set(record);
+        let origin = Origin {
+            file: self.name.into(),
+            line: self.lines.value_start.get(),
+            record,
+        };
+        let id = value
+            .get("id")
+            .and_then(|id| id.as_str().map(str::to_string));
+        // Read as a JSON value first, so a value that is not an entity is reported and the
+        // next ones are still read.
+        let item = match serde_json::from_value::<T>(value) {
+            Ok(entity) => Record::Entity { entity, origin },
+            Err(e) => Record::Malformed {
+                origin,
+                id,
+                reason: describe(&e),
+            },
+        };
+        self.tx.blocking_send(item).is_ok()
+    }
+}
+
+struct ArrayVisitor<'s, 'a, T>(&'s Sender<'a, T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, '_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -226,65 +320,68 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // Each element is read as a JSON value first, so one that is not an entity is reported
-        // and the next ones are still read.
-        while let Some(value) = seq.next_element::<serde_json::Value>()? {
-            let record = self.records.get() + 1;
-            self.records.set(record);
-            let origin = Origin {
-                file: self.name.into(),
-                line: self.lines.get() + 1,
-                record,
+        loop {
+            self.0.lines.expect_value();
+            let Some(value) = seq.next_element::<serde_json::Value>()? else {
+                return Ok(());
             };
-            let id = value
-                .get("id")
-                .and_then(|id| id.as_str().map(str::to_string));
-            let item = match serde_json::from_value::<T>(value) {
-                Ok(entity) => Record::Entity { entity, origin },
-                Err(e) => Record::Malformed {
-                    origin,
-                    id,
-                    reason: e.to_string(),
-                },
-            };
-            if self.tx.blocking_send(item).is_err() {
+            if !self.0.send(value) {
                 return Ok(());
             }
         }
-        Ok(())
     }
 }
 
-fn read_array<R: BufRead, T: DeserializeOwned>(
+fn read_values<R: BufRead, T: DeserializeOwned>(
     reader: R,
     name: &str,
+    lines_skipped: usize,
+    layout: Layout,
     tx: &mpsc::Sender<Record<T>>,
 ) {
     use serde::Deserializer as _;
 
-    let lines = Rc::new(Cell::new(0));
-    let records = Rc::new(Cell::new(0));
-    let counted = LineCounter {
+    let lines = Rc::new(Lines::default());
+    lines.read.set(lines_skipped);
+    let tracked = Tracked {
         inner: reader,
         lines: lines.clone(),
     };
-    let mut de = serde_json::Deserializer::from_reader(counted);
-    let visitor = ArrayVisitor {
+    let sender = Sender {
         name,
-        lines,
+        lines: lines.clone(),
         tx,
-        records: records.clone(),
-        _entity: PhantomData,
+        records: Cell::new(0),
     };
-    let result = de.deserialize_seq(visitor).and_then(|()| de.end());
+    let mut de = serde_json::Deserializer::from_reader(tracked);
+    let result = match layout {
+        Layout::Array => de
+            .deserialize_seq(ArrayVisitor(&sender))
+            .and_then(|()| de.end()),
+        Layout::Sequence => {
+            let mut values = de.into_iter::<serde_json::Value>();
+            loop {
+                lines.expect_value();
+                match values.next() {
+                    Some(Ok(value)) => {
+                        if !sender.send(value) {
+                            break Ok(());
+                        }
+                    }
+                    None => break Ok(()),
+                    Some(Err(e)) => break Err(e),
+                }
+            }
+        }
+    };
     if let Err(e) = result {
         let origin = Origin {
             file: name.into(),
-            line: e.line(),
-            record: records.get(),
+            line: lines_skipped + e.line(),
+            record: sender.records.get(),
         };
         let _ = tx.blocking_send(Record::Stopped {
-            reason: e.to_string(),
+            reason: describe(&e),
             origin,
         });
     }
@@ -338,6 +435,75 @@ mod tests {
             matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b")
         );
         assert!(matches!(&out[2], Record::Entity { entity, .. } if entity.n == 3));
+    }
+
+    #[test]
+    fn messages_give_the_column_and_leave_the_line_to_the_origin() {
+        let out = collect("{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":\"x\"}\r\n{\"id\":\n");
+        let reasons: Vec<&str> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Malformed { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "invalid type: string \"x\", expected u32 at column 17",
+                "EOF while parsing a value at column 6",
+            ]
+        );
+
+        let out = collect("[\n {\"id\":\"a\",\"n\":1},\n {\"id\": oops}\n]");
+        assert!(
+            matches!(&out[1], Record::Stopped { reason, .. } if reason == "expected value at column 9"),
+            "{out:?}"
+        );
+    }
+
+    /// (line, record) of each entity or malformed record, and the line of a stop.
+    fn places(out: &[Record<Thing>]) -> Vec<String> {
+        out.iter()
+            .map(|r| match r {
+                Record::Entity { entity, origin } => {
+                    format!("{} at {}#{}", entity.id, origin.line, origin.record)
+                }
+                Record::Malformed { id, origin, .. } => {
+                    format!(
+                        "bad {} at {}#{}",
+                        id.as_deref().unwrap_or("?"),
+                        origin.line,
+                        origin.record
+                    )
+                }
+                Record::Stopped { origin, .. } => format!("stop at {}", origin.line),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pretty_printed_array_names_the_line_where_each_element_starts() {
+        let text = "\n\n[\n  {\n    \"id\": \"a\",\n    \"n\": 1\n  },\n  {\n    \"id\": \"b\"\n  },\n  {\"id\": \"c\", \"n\": 3}\n]\n";
+        assert_eq!(
+            places(&collect(text)),
+            ["a at 4#1", "bad b at 8#2", "c at 11#3"]
+        );
+    }
+
+    #[test]
+    fn pretty_printed_objects_one_after_another_are_read_as_records() {
+        let text = "\n{\n  \"id\": \"a\",\n  \"n\": 1\n}\n{\n  \"id\": \"b\",\n  \"n\": \"x\"\n}\n\n{\"id\": \"c\", \"n\": 3}\n{\n  \"id\": oops\n}\n{\"id\": \"d\", \"n\": 4}\n";
+        assert_eq!(
+            places(&collect(text)),
+            ["a at 2#1", "bad b at 6#2", "c at 11#3", "stop at 13"]
+        );
+    }
+
+    #[test]
+    fn ndjson_after_blank_lines_keeps_its_line_numbers() {
+        let text = "\n\n{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":2}\n";
+        assert_eq!(places(&collect(text)), ["a at 3#1", "b at 5#2"]);
     }
 
     #[test]

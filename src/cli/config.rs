@@ -8,6 +8,7 @@ use jira_operations::{Installation, OperationsClient};
 
 /// How to reach and sign for a Jira site. Flags override the installation file.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Site (where to send, how to sign)")]
 pub struct SiteArgs {
     /// The installation: the JSON body of the app's `installed` callback (`key`, `clientKey`,
     /// `sharedSecret`, `baseUrl`).

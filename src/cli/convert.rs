@@ -40,7 +40,7 @@ pub fn run(args: ConvertArgs) -> ExitCode {
         if let Err(e) = std::fs::write(&path, text) {
             return exit::usage(&format!("{}: {e}", path.display()));
         }
-        println!("wrote {} ({} records)", path.display(), mapped.len());
+        outln!("wrote {} ({} records)", path.display(), mapped.len());
     }
     if errors.is_empty() {
         ExitCode::SUCCESS

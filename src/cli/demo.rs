@@ -28,7 +28,7 @@ pub struct DemoArgs {
 }
 
 fn step(n: u32, text: &str, started: Instant) {
-    println!("{n}. {text}  [{:.2?}]", started.elapsed());
+    outln!("{n}. {text}  [{:.2?}]", started.elapsed());
 }
 
 fn options(company: &str) -> SubmitOptions {
@@ -93,7 +93,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let client = OperationsClient::new(emulator.installation()).map_err(|e| e.to_string())?;
     let client = &client;
-    println!(
+    outln!(
         "{} public post-incident reports from {} companies, against an Operations API emulator at {}\n\
          (it applies each change {} ms after accepting it, as Jira does asynchronously)\n",
         mapped.len(),
@@ -138,7 +138,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
 
     for (label, report) in [("incidents", &incident_report), ("reviews", &review_report)] {
         if !report.failed.is_empty() || !report.rejected.is_empty() {
-            print_summary(label, report, false);
+            print_summary(label, report, true, false);
         }
     }
 
@@ -268,7 +268,7 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
     {
         return Err("the emulator's state is not what the steps should have left".into());
     }
-    println!("\ndone in {:.2?}", all.elapsed());
+    outln!("\ndone in {:.2?}", all.elapsed());
     Ok(())
 }
 

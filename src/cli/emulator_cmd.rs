@@ -56,11 +56,11 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
     let result = emulator::run(config, move |emu| {
         let installation = emu.installation();
         let json = serde_json::to_string_pretty(&installation).expect("installations serialize");
-        println!("Operations API emulator listening on {}", emu.base_url());
-        println!("Sign with this installation (a throwaway local secret):\n{json}");
+        outln!("Operations API emulator listening on {}", emu.base_url());
+        outln!("Sign with this installation (a throwaway local secret):\n{json}");
         if let Some(path) = &out {
             match std::fs::write(path, format!("{json}\n")) {
-                Ok(()) => println!(
+                Ok(()) => outln!(
                     "Installation written to {}; use --installation {}",
                     path.display(),
                     path.display()
@@ -68,7 +68,7 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
                 Err(e) => eprintln!("jira-ops: {}: {e}", path.display()),
             }
         }
-        println!(
+        outln!(
             "Admin view: {}/__emulator/state. Ctrl-C stops.",
             emu.base_url()
         );

@@ -32,6 +32,10 @@ pub fn run(args: GenerateArgs) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader stopped reading (`| head`): not everything was written, nothing to say.
+        Err(e) if args.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(exit::PARTIAL)
+        }
         Err(e) => exit::usage(&format!(
             "{}: {e}",
             args.output

@@ -1,5 +1,12 @@
 //! Command-line parsing and dispatch.
 
+/// `println!` that survives a closed standard output (see [`out`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::out::text(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod config;
 mod convert;
 mod demo;
@@ -7,9 +14,11 @@ mod emulator_cmd;
 mod exit;
 mod generate;
 mod ops;
+mod out;
 mod spec_cmd;
 mod submit;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -21,13 +30,13 @@ use clap::{Parser, Subcommand};
 /// unconfirmed, a call failed); 2 bad usage, configuration or input; 3 `spec check` found the
 /// fragment stale.
 #[derive(Debug, Parser)]
-#[command(name = "jira-ops", version, about, long_about)]
+#[command(name = "jira-ops", version, long_about)]
 struct Cli {
-    #[command(flatten)]
-    site: config::SiteArgs,
     /// Log what happens (to stderr): -v for requests, -vv for everything.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    site: config::SiteArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Submit incidents or reviews from a file or standard input.
+    #[command(after_long_help = submit::AFTER_HELP)]
     Submit(submit::SubmitArgs),
     /// Print one stored incident or review.
     Get(ops::GetArgs),
@@ -66,8 +76,10 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only on a terminal: escape codes make a log file or a pipe hard to read.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

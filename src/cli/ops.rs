@@ -20,6 +20,15 @@ pub enum Entity {
     Review,
 }
 
+impl Entity {
+    fn name(self) -> &'static str {
+        match self {
+            Entity::Incident => "incident",
+            Entity::Review => "review",
+        }
+    }
+}
+
 /// Print one stored incident or review as JSON.
 #[derive(Debug, Args)]
 pub struct GetArgs {
@@ -51,8 +60,9 @@ pub struct DeleteByPropertyArgs {
     /// The properties, `key=value` (1 to 5; all must match).
     #[arg(required = true, value_name = "KEY=VALUE")]
     pub filters: Vec<String>,
-    /// A file of the IDs expected to go, one per line (`review:ID` for a review; other
-    /// lines are incident IDs): wait until Jira no longer returns any of them.
+    /// A file of the IDs expected to go, one per line (`review:ID` for a review, `incident:ID`
+    /// or a bare ID for an incident; `#` starts a comment line): wait until Jira no longer
+    /// returns any of them.
     #[arg(long, value_name = "IDS_FILE")]
     pub wait_for: Option<PathBuf>,
     /// How long `--wait-for` waits, in seconds.
@@ -122,7 +132,7 @@ pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
     };
     match found {
         Ok(Some(Ok(value))) => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).expect("JSON values serialize")
             );
@@ -130,7 +140,11 @@ pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
         }
         Ok(Some(Err(e))) => exit::usage(&e.to_string()),
         Ok(None) => {
-            eprintln!("jira-ops: no {:?} `{}` is stored", args.entity, args.id);
+            eprintln!(
+                "jira-ops: no {} `{}` is stored",
+                args.entity.name(),
+                args.id
+            );
             ExitCode::from(exit::PARTIAL)
         }
         Err(e) => failed(&e),
@@ -150,7 +164,7 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
             Entity::Review => client.delete_review(id).await,
         };
         match result {
-            Ok(()) => println!("delete accepted: {id}"),
+            Ok(()) => outln!("delete accepted: {id}"),
             Err(e) => {
                 eprintln!("jira-ops: {id}: {e}");
                 errors += 1;
@@ -179,7 +193,7 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
     };
     match waited {
         Ok(()) => {
-            println!(
+            outln!(
                 "confirmed gone: {} in {:.2?}",
                 args.ids.len(),
                 started.elapsed()
@@ -234,7 +248,7 @@ pub async fn delete_by_property(site: &SiteArgs, args: DeleteByPropertyArgs) -> 
             failed(&e)
         };
     }
-    println!("delete accepted for {}", args.filters.join(" AND "));
+    outln!("delete accepted for {}", args.filters.join(" AND "));
 
     let Some((incidents, reviews)) = expected else {
         return ExitCode::SUCCESS;
@@ -244,7 +258,7 @@ pub async fn delete_by_property(site: &SiteArgs, args: DeleteByPropertyArgs) -> 
         .await
     {
         Ok(()) => {
-            println!(
+            outln!(
                 "confirmed gone: {} incidents and {} reviews in {:.2?}",
                 incidents.len(),
                 reviews.len(),
@@ -264,7 +278,7 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
     match command {
         WorkspacesCommand::Link { ids } => match client.link_workspaces(&ids).await {
             Ok(report) => {
-                println!(
+                outln!(
                     "linked: {} accepted, {} unconfirmed, {} failed ({} requests)",
                     report.accepted.len(),
                     report.unconfirmed.len(),
@@ -284,7 +298,7 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
         },
         WorkspacesCommand::List { id: Some(id) } => match client.workspace(&id).await {
             Ok(Some(id)) => {
-                println!("{id}");
+                outln!("{id}");
                 ExitCode::SUCCESS
             }
             Ok(None) => {
@@ -295,8 +309,11 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
         },
         WorkspacesCommand::List { id: None } => match client.workspaces().await {
             Ok(ids) => {
+                if ids.is_empty() {
+                    eprintln!("jira-ops: no workspace is linked");
+                }
                 for id in ids {
-                    println!("{id}");
+                    outln!("{id}");
                 }
                 ExitCode::SUCCESS
             }
@@ -311,7 +328,7 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
             if let Err(e) = client.unlink_workspaces(&ids).await {
                 return failed(&e);
             }
-            println!("unlink accepted: {}", ids.len());
+            outln!("unlink accepted: {}", ids.len());
             if !wait {
                 return ExitCode::SUCCESS;
             }
@@ -320,7 +337,7 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
                 .await
             {
                 Ok(()) => {
-                    println!("confirmed unlinked in {:.2?}", started.elapsed());
+                    outln!("confirmed unlinked in {:.2?}", started.elapsed());
                     ExitCode::SUCCESS
                 }
                 Err(e) => failed(&e),

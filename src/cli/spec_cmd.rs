@@ -39,7 +39,7 @@ pub fn run(command: SpecCommand) -> ExitCode {
     let (args, write) = match command {
         SpecCommand::Rules => {
             for rule in spec::normalize::RULES {
-                println!("{}\n    {}\n", rule.name, rule.reason);
+                outln!("{}\n    {}\n", rule.name, rule.reason);
             }
             return ExitCode::SUCCESS;
         }
@@ -66,10 +66,10 @@ pub fn run(command: SpecCommand) -> ExitCode {
     };
 
     for change in &refresh.changes {
-        println!("{change}");
+        outln!("{change}");
     }
     if !refresh.stale {
-        println!(
+        outln!(
             "{} is current ({} operations)",
             args.fragment.display(),
             operation_count(&refresh.fragment)
@@ -77,7 +77,7 @@ pub fn run(command: SpecCommand) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if refresh.changes.is_empty() {
-        println!("only our own notes differ");
+        outln!("only our own notes differ");
     }
 
     if let Some(problem) = &refresh.generation_problem {
@@ -92,14 +92,14 @@ pub fn run(command: SpecCommand) -> ExitCode {
         if let Err(e) = std::fs::write(&args.fragment, spec::to_file_text(&refresh.fragment)) {
             return exit::usage(&format!("{}: {e}", args.fragment.display()));
         }
-        println!(
+        outln!(
             "wrote {} ({} changes); rebuild to regenerate the client",
             args.fragment.display(),
             refresh.changes.len()
         );
         ExitCode::SUCCESS
     } else {
-        println!(
+        outln!(
             "{} is stale ({} changes); run `jira-ops spec refresh {}`",
             args.fragment.display(),
             refresh.changes.len(),

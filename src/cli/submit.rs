@@ -1,7 +1,7 @@
 //! `jira-ops submit`: stream a file of incidents or reviews into Jira, with an exact account.
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,6 @@ use futures::StreamExt as _;
 use jira_operations::batch::Record as BatchRecord;
 use jira_operations::input::{self, Record};
 use jira_operations::types::{Incident, Review};
-use jira_operations::validate;
 use jira_operations::waiter::StoredTarget;
 use jira_operations::{
     EntityKind, ItemKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
@@ -45,7 +44,8 @@ pub struct SubmitArgs {
     /// The provider product name sent as `providerMetadata.product`.
     #[arg(long)]
     pub product: Option<String>,
-    /// After submitting, wait until everything accepted is stored.
+    /// After submitting, read every record back until it is stored. The only way to confirm
+    /// reviews: Jira's answer never lists them.
     #[arg(long)]
     pub wait: bool,
     /// How long `--wait` waits, in seconds.
@@ -54,7 +54,8 @@ pub struct SubmitArgs {
     /// Print the full report as JSON on standard output.
     #[arg(long)]
     pub json: bool,
-    /// Exit 0 when at least one record was accepted, even if others were not.
+    /// Exit 0 when at least one record was accepted, even if others were not (an input that
+    /// could not be read to its end still exits 1).
     #[arg(long)]
     pub allow_partial: bool,
     /// Requests in flight at once.
@@ -99,50 +100,52 @@ fn options(args: &SubmitArgs) -> Result<SubmitOptions, String> {
     }
 }
 
-/// Reads, pre-checks and submits one kind of entity; records that cannot be read or are
-/// invalid are listed in the report with their file and line.
-async fn submit_kind<T, F>(
+/// What `submit --help` adds after the options.
+pub const AFTER_HELP: &str = "\
+Every record ends up in exactly one list of the report: accepted (Jira named it in its \
+answer, or --wait read it back), failed (Jira refused it or its request), rejected before \
+sending (it could not be read or is invalid; its FILE:LINE is given) or unconfirmed (sent, \
+but nothing says what became of it).
+
+Jira's answer never lists reviews, so reviews stay unconfirmed, and the command exits 1, \
+unless --wait reads them back.
+
+Exit codes: 0 every record accepted (with --allow-partial: at least one); 1 some record \
+failed, was rejected or is unconfirmed, or the input could not be read to its end; 2 bad \
+usage, configuration or input file, before anything was sent.";
+
+/// Reads and submits one kind of entity. Records that cannot be read are listed in the report
+/// as rejected, with their file and line; invalid ones are rejected by the client the same way.
+/// Returns the report, with every position counted in the input, and why the input stopped
+/// early, if it did.
+async fn submit_kind<T>(
     client: &OperationsClient,
     args: &SubmitArgs,
     options: &SubmitOptions,
-    check: F,
     progress: &Progress,
-) -> SubmitReport
+) -> (SubmitReport, Option<String>)
 where
     T: DeserializeOwned + Send + 'static,
-    F: Fn(&T) -> (String, Vec<String>) + Send + Sync,
     BatchRecord<T>: Send,
     OperationsClient: SubmitStream<T>,
 {
     let mut rx = input::read::<T>(args.file.as_deref());
-    let rejected = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let skipped = Arc::new(std::sync::Mutex::new(Vec::new()));
     let stopped = Arc::new(std::sync::Mutex::new(None));
 
     let records = {
-        let rejected = rejected.clone();
+        let skipped = skipped.clone();
         let stopped = stopped.clone();
-        let check = &check;
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).filter_map(move |record| {
             progress.read();
             let out = match record {
                 Record::Entity { entity, origin } => {
-                    let (id, reasons) = check(&entity);
-                    if reasons.is_empty() {
-                        Some(BatchRecord::new(entity, origin.to_string()))
-                    } else {
-                        rejected.lock().expect("lock").push(Rejected {
-                            id: Some(id),
-                            position: origin.record,
-                            source: Some(origin.to_string()),
-                            reasons,
-                        });
-                        None
-                    }
+                    Some(BatchRecord::new(entity, origin.to_string()))
                 }
                 Record::Malformed { origin, id, reason } => {
-                    rejected.lock().expect("lock").push(Rejected {
+                    skipped.lock().expect("lock").push(Rejected {
                         id,
-                        position: origin.record,
+                        position: origin.record - 1,
                         source: Some(origin.to_string()),
                         reasons: vec![format!("malformed record: {reason}")],
                     });
@@ -158,13 +161,47 @@ where
     };
 
     let mut report = client.submit_stream_of(records, options).await;
-    for r in std::mem::take(&mut *rejected.lock().expect("lock")) {
+    let skipped = std::mem::take(&mut *skipped.lock().expect("lock"));
+    count_positions_in_input(&mut report, &skipped);
+    for r in skipped {
         report.reject(r);
     }
-    if let Some(stop) = stopped.lock().expect("lock").take() {
+    report.rejected.sort_by_key(|r| r.position);
+    let stopped = stopped.lock().expect("lock").take();
+    if let Some(stop) = &stopped {
         report.warnings.push(format!("input stopped early: {stop}"));
     }
+    (report, stopped)
+}
+
+/// The client counts positions among the records it was given; records that could not be read
+/// never reached it. Renumbers them as positions in the input, so that every list of the report
+/// counts the same way. `skipped` holds the unread records, in input order.
+fn count_positions_in_input(report: &mut SubmitReport, skipped: &[Rejected]) {
+    // The j-th skipped record has `position - j` readable records before it, and that is
+    // non-decreasing in j: a readable record's input position is its client position plus the
+    // number of skipped records whose count is at most that.
+    let before: Vec<usize> = skipped
+        .iter()
+        .enumerate()
+        .map(|(j, r)| r.position - j)
+        .collect();
+    let renumber = |position: &mut usize| {
+        *position += before.partition_point(|&b| b <= *position);
+    };
     report
+        .accepted
+        .iter_mut()
+        .chain(report.unconfirmed.iter_mut())
+        .for_each(|s| renumber(&mut s.position));
+    report
+        .failed
+        .iter_mut()
+        .for_each(|f| renumber(&mut f.position));
+    report
+        .rejected
+        .iter_mut()
+        .for_each(|r| renumber(&mut r.position));
 }
 
 /// The stream submission of one entity type, so `submit_kind` is written once.
@@ -307,8 +344,9 @@ pub async fn wait_for_storage(
     }
 }
 
-/// Prints the one-screen summary of a report.
-pub fn print_summary(label: &str, report: &SubmitReport, to_stderr: bool) {
+/// Prints the one-screen summary of a report. `waited` says whether the records were read
+/// back; if not, unconfirmed reviews get a note saying how to confirm them.
+pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr: bool) {
     let mut text = format!(
         "{label}: {} records: {} accepted, {} failed, {} rejected before sending, {} unconfirmed ({} requests, {} retries)\n",
         report.total(),
@@ -341,15 +379,31 @@ pub fn print_summary(label: &str, report: &SubmitReport, to_stderr: bool) {
         let id = r.id.as_deref().unwrap_or("(no id)");
         text.push_str(&format!("  rejected {at} {id}: {}\n", r.reasons.join("; ")));
     }
-    if report.unconfirmed.len() <= SHOWN {
-        for u in &report.unconfirmed {
-            text.push_str(&format!("  unconfirmed {}\n", u.id));
-        }
+    for u in report.unconfirmed.iter().take(SHOWN) {
+        let at = u.source.as_deref().unwrap_or("");
+        text.push_str(&format!("  unconfirmed {} {at}\n", u.id));
     }
-    let hidden =
-        report.failed.len().saturating_sub(SHOWN) + report.rejected.len().saturating_sub(SHOWN);
+    let hidden = [
+        report.failed.len(),
+        report.rejected.len(),
+        report.unconfirmed.len(),
+    ]
+    .iter()
+    .map(|n| n.saturating_sub(SHOWN))
+    .sum::<usize>();
     if hidden > 0 {
         text.push_str(&format!("  … {hidden} more; --json lists every record\n"));
+    }
+    let reviews = report
+        .unconfirmed
+        .iter()
+        .filter(|s| s.kind == EntityKind::Review)
+        .count();
+    if !waited && reviews > 0 {
+        text.push_str(&format!(
+            "note: Jira's answer never lists reviews, so the {reviews} reviews sent are unconfirmed; \
+             run with --wait to confirm them by reading them back\n"
+        ));
     }
     for w in &report.warnings {
         text.push_str(&format!("warning: {w}\n"));
@@ -357,19 +411,35 @@ pub fn print_summary(label: &str, report: &SubmitReport, to_stderr: bool) {
     if to_stderr {
         eprint!("{text}")
     } else {
-        print!("{text}")
+        super::out::text(format_args!("{text}"))
     }
 }
 
-/// The exit code for a report.
-pub fn exit_code(report: &SubmitReport, allow_partial: bool) -> ExitCode {
-    if report.is_complete_success()
-        || (allow_partial && (!report.accepted.is_empty() || report.total() == 0))
-    {
+/// The exit code for a report: 0 when every record was accepted, or with `allow_partial` when
+/// at least one was (or there were none); 1 otherwise, and always when the input could not be
+/// read to its end, as the records after that point are in no list.
+pub fn exit_code(report: &SubmitReport, allow_partial: bool, input_complete: bool) -> ExitCode {
+    let done = report.is_complete_success()
+        || (allow_partial && (!report.accepted.is_empty() || report.total() == 0));
+    if done && input_complete {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(exit::PARTIAL)
     }
+}
+
+/// Checks that `path` is a file that can be opened, so that a typo is a usage error before
+/// anything is sent.
+fn readable(path: &Path) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if metadata.is_dir() {
+        return Err(format!(
+            "{}: is a directory, not a file of records",
+            path.display()
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
 }
 
 pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
@@ -377,42 +447,36 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         Ok(options) => options,
         Err(e) => return exit::usage(&e),
     };
-    if let Some(path) = args.file.as_ref().filter(|p| p.as_os_str() != "-")
-        && !path.is_file()
-    {
-        return exit::usage(&format!("{}: no such file", path.display()));
-    }
+    let from_stdin = match args.file.as_ref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            if let Err(e) = readable(path) {
+                return exit::usage(&e);
+            }
+            false
+        }
+        None => true,
+    };
     let client = match site.client() {
         Ok(client) => client,
         Err(e) => return exit::usage(&e),
     };
+    if from_stdin && std::io::stdin().is_terminal() {
+        eprintln!("jira-ops: reading records from standard input (Ctrl-D ends it)");
+    }
 
     let started = Instant::now();
     let progress = Progress::new(args.json);
-    let mut report = match args.kind {
-        Kind::Incidents => {
-            submit_kind::<Incident, _>(
-                &client,
-                &args,
-                &options,
-                |i| (i.id.clone(), validate::validate_incident(i)),
-                &progress,
-            )
-            .await
-        }
-        Kind::Reviews => {
-            submit_kind::<Review, _>(
-                &client,
-                &args,
-                &options,
-                |r| (r.id.clone(), validate::validate_review(r)),
-                &progress,
-            )
-            .await
-        }
+    let (mut report, stopped) = match args.kind {
+        Kind::Incidents => submit_kind::<Incident>(&client, &args, &options, &progress).await,
+        Kind::Reviews => submit_kind::<Review>(&client, &args, &options, &progress).await,
     };
     progress.finish();
     let submitted_in = started.elapsed();
+    if report.total() == 0 && stopped.is_none() {
+        report
+            .warnings
+            .push("the input holds no records: nothing was sent".to_string());
+    }
 
     if args.wait
         && let Err(e) =
@@ -426,14 +490,12 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         Kind::Reviews => "reviews",
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).expect("reports serialize")
         );
-        print_summary(label, &report, true);
-    } else {
-        print_summary(label, &report, false);
     }
+    print_summary(label, &report, args.wait, args.json);
     eprintln!(
         "submitted in {:.2?}{}",
         submitted_in,
@@ -443,5 +505,5 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
             String::new()
         }
     );
-    exit_code(&report, args.allow_partial)
+    exit_code(&report, args.allow_partial, stopped.is_none())
 }

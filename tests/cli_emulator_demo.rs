@@ -1,0 +1,392 @@
+//! `jira-ops emulator | demo | generate | convert-postmortems` as users run them.
+
+mod cli_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cli_support::*;
+use jira_operations::Installation;
+use predicates::str::contains;
+use serde_json::json;
+
+/// A `jira-ops emulator` child process, killed when dropped (a failing test leaves no orphan),
+/// with its stdout lines arriving on a channel.
+struct EmulatorProcess {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl EmulatorProcess {
+    /// Runs `jira-ops ARGS` (ARGS starting with `emulator`) in `dir`.
+    fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S], dir: &std::path::Path) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jira-ops"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next stdout line that starts with `prefix` (within 20 s), without it.
+    fn line_after(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.to_string();
+                    }
+                }
+                Err(e) => panic!("no line starting with {prefix:?}: {e}"),
+            }
+        }
+    }
+
+    /// Waits up to 10 s for the process to end on its own.
+    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the emulator did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_emulator_command_serves_until_ctrl_c_and_its_installation_file_signs_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let installation_file = dir.path().join("emulator.json");
+    let mut emulator = EmulatorProcess::spawn(
+        &[
+            "emulator",
+            "--port",
+            "0",
+            "--delay",
+            "500",
+            "--project-key",
+            "OPS",
+            "--installation-out",
+            installation_file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+
+    let url = emulator.line_after("Operations API emulator listening on ");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_ne!(url, "http://127.0.0.1:0");
+    let written = emulator.line_after("Installation written to ");
+    assert!(written.contains("--installation"), "{written}");
+    let installation: Installation =
+        serde_json::from_str(&std::fs::read_to_string(&installation_file).unwrap()).unwrap();
+    assert_eq!(installation.base_url, url);
+
+    // Submits become visible after --delay; --wait waits for them.
+    let mut unknown = incident("ELSEWHERE-1");
+    unknown["associations"] = json!([{"associationType": "issueIdOrKeys", "values": ["ZZZ-1"]}]);
+    let input = dir.path().join("incidents.ndjson");
+    std::fs::write(&input, ndjson(&[incident("INC-1"), unknown])).unwrap();
+    jira_ops()
+        .arg("--installation")
+        .arg(&installation_file)
+        .args(["submit", "incidents"])
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "1 accepted, 0 failed, 0 rejected before sending, 1 unconfirmed",
+        ))
+        .stdout(contains("unknown project keys: ZZZ"));
+    jira_ops()
+        .arg("--installation")
+        .arg(&installation_file)
+        .args(["get", "incident", "INC-1"])
+        .assert()
+        .code(1);
+
+    let input = dir.path().join("more.ndjson");
+    std::fs::write(&input, ndjson(&[incident("INC-2")])).unwrap();
+    jira_ops()
+        .arg("--installation")
+        .arg(&installation_file)
+        .args(["submit", "incidents", "--wait"])
+        .arg(&input)
+        .assert()
+        .success();
+    for id in ["INC-1", "INC-2"] {
+        jira_ops()
+            .arg("--installation")
+            .arg(&installation_file)
+            .args(["get", "incident", id])
+            .assert()
+            .success()
+            .stdout(contains(format!("\"id\": \"{id}\"")));
+    }
+
+    // Ctrl-C stops it cleanly.
+    #[cfg(unix)]
+    {
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &emulator.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        assert!(emulator.wait_for_exit().success());
+    }
+}
+
+/// The `jira-ops` lines of the README's `sh` blocks, as argument lists.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut in_sh = false;
+    let mut commands = Vec::new();
+    for line in readme.lines() {
+        if let Some(lang) = line.strip_prefix("```") {
+            in_sh = lang == "sh";
+        } else if in_sh && let Some(args) = line.strip_prefix("jira-ops ") {
+            commands.push(args.split_whitespace().map(str::to_string).collect());
+        }
+    }
+    commands
+}
+
+#[test]
+fn the_readme_commands_work_as_written() {
+    let commands = readme_commands();
+    let (emulator, others) = commands.split_first().expect("the README shows commands");
+    assert_eq!(
+        emulator[0], "emulator",
+        "the README starts the emulator first"
+    );
+    assert!(!others.is_empty());
+
+    // Run from the repository root, as the README says; only the installation file the
+    // emulator writes goes to a scratch directory instead of the working tree.
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = |args: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| match a.as_str() {
+                "emulator.json" => dir.path().join(a).display().to_string(),
+                _ => a.clone(),
+            })
+            .collect()
+    };
+    let process = EmulatorProcess::spawn(&scratch(emulator), &root());
+    process.line_after("Installation written to ");
+
+    for args in others {
+        jira_ops()
+            .current_dir(root())
+            .args(scratch(args))
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn the_emulator_command_refuses_a_port_in_use_and_a_bad_fault_spec_with_exit_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    jira_ops()
+        .args(["emulator", "--port", &port])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(contains(format!("cannot listen on 127.0.0.1:{port}")));
+
+    jira_ops()
+        .args(["emulator", "--faults", "503=lots"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(contains("--faults"));
+}
+
+#[test]
+fn the_demo_runs_to_the_end_and_what_is_left_is_what_it_expected() {
+    let assert = jira_ops()
+        .arg("demo")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    let (stdout, stderr) = output(&assert);
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let last = stdout.lines().rfind(|l| !l.is_empty()).unwrap();
+    assert!(last.starts_with("done in "), "{stdout}");
+    for step in 1..=7 {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{step}. "))),
+            "step {step} is missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("1. submitted 242 incidents: 242 accepted, 0 failed"));
+    assert!(stdout.contains("3. confirmed stored by reading back: 484 of 484"));
+
+    // "7. the emulator holds N incidents (expected N), M reviews (expected M), W workspaces"
+    let seven = stdout.lines().find(|l| l.starts_with("7. ")).unwrap();
+    let numbers: Vec<u64> = seven
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let [
+        _,
+        incidents,
+        expected_incidents,
+        reviews,
+        expected_reviews,
+        workspaces,
+        ..,
+    ] = numbers[..]
+    else {
+        panic!("{seven}")
+    };
+    assert_eq!(incidents, expected_incidents, "{seven}");
+    assert_eq!(reviews, expected_reviews, "{seven}");
+    assert_eq!(
+        incidents + 1,
+        reviews,
+        "one incident was deleted by ID: {seven}"
+    );
+    assert!(incidents > 0 && incidents < 242, "{seven}");
+    assert!(workspaces > 1, "{seven}");
+}
+
+#[test]
+fn generate_gives_the_same_bytes_for_the_same_seed_and_honours_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |seed: &str, count: &str, name: &str| {
+        let path = dir.path().join(name);
+        jira_ops()
+            .args(["generate", "--seed", seed, "--count", count, "-o"])
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout("");
+        std::fs::read(&path).unwrap()
+    };
+
+    let a = generate("11", "250", "a.ndjson");
+    let b = generate("11", "250", "b.ndjson");
+    let c = generate("12", "250", "c.ndjson");
+    assert_eq!(a, b, "same seed, different bytes");
+    assert_ne!(a, c, "the seed is not used");
+
+    let text = String::from_utf8(a.clone()).unwrap();
+    assert_eq!(text.lines().count(), 250);
+    assert!(text.ends_with('\n'));
+    let mut ids = std::collections::HashSet::new();
+    for line in text.lines() {
+        let incident: jira_operations::types::Incident = serde_json::from_str(line).unwrap();
+        assert!(
+            jira_operations::validate_incident(&incident).is_empty(),
+            "{line}"
+        );
+        ids.insert(incident.id);
+    }
+    assert_eq!(ids.len(), 250, "IDs repeat");
+
+    // Standard output gets the same bytes; a prefix of a longer run is the shorter run.
+    let stdout = jira_ops()
+        .args(["generate", "--seed", "11", "--count", "250"])
+        .assert()
+        .success();
+    assert_eq!(stdout.get_output().stdout, a);
+    let longer = generate("11", "300", "d.ndjson");
+    assert!(longer.starts_with(&a));
+    assert_eq!(generate("11", "0", "e.ndjson"), b"");
+}
+
+#[test]
+fn generate_into_a_closed_pipe_stops_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jira-ops"))
+        .args(["generate", "--count", "1000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn convert_postmortems_writes_the_two_committed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("examples/data");
+    jira_ops()
+        .arg("convert-postmortems")
+        .arg(data.join("public-postmortems.json"))
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("postmortem-incidents.ndjson (242 records)"))
+        .stdout(contains("postmortem-reviews.ndjson (242 records)"));
+
+    for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
+        let written = std::fs::read(dir.path().join(name)).unwrap();
+        let committed = std::fs::read(data.join(name)).unwrap();
+        assert!(
+            written == committed,
+            "{name} differs from the committed file"
+        );
+    }
+}
+
+#[test]
+fn convert_postmortems_names_an_input_it_cannot_read_or_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    jira_ops()
+        .arg("convert-postmortems")
+        .arg(&missing)
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains(missing.display().to_string()));
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "[{").unwrap();
+    jira_ops()
+        .arg("convert-postmortems")
+        .arg(&broken)
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains(broken.display().to_string()));
+    assert!(!dir.path().join("postmortem-incidents.ndjson").exists());
+}

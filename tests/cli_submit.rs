@@ -1,0 +1,676 @@
+//! `jira-ops submit` as users run it: inputs good and bad, the report, `--wait`, exit codes.
+
+mod cli_support;
+
+use std::time::Duration;
+
+use cli_support::*;
+use jira_operations::emulator::EmulatorConfig;
+use predicates::prelude::*;
+use predicates::str::contains;
+use serde_json::{Value, json};
+
+#[test]
+fn submitting_valid_incidents_stores_them_and_exits_0() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 3));
+
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(contains(
+            "incidents: 3 records: 3 accepted, 0 failed, 0 rejected before sending, 0 unconfirmed",
+        ));
+
+    let ids = site.state().ids.unwrap().incidents;
+    assert_eq!(ids, ["INC-0", "INC-1", "INC-2"]);
+}
+
+#[test]
+fn the_committed_postmortem_files_go_through_whole() {
+    let site = Site::start();
+    for (kind, file, flag) in [
+        ("incidents", "postmortem-incidents.ndjson", None),
+        ("reviews", "postmortem-reviews.ndjson", Some("--wait")),
+    ] {
+        site.cmd()
+            .args(["submit", kind])
+            .arg(root().join("examples/data").join(file))
+            .args(flag)
+            .assert()
+            .success()
+            .stdout(contains(format!("{kind}: 242 records: 242 accepted")));
+    }
+    let state = site.state();
+    assert_eq!((state.incidents, state.reviews), (242, 242));
+}
+
+#[test]
+fn reviews_without_wait_are_unconfirmed_exit_1_and_the_summary_says_to_use_wait() {
+    let site = Site::start();
+    let file = site.ndjson(
+        "reviews.ndjson",
+        &[review("PIR-1", "INC-1"), review("PIR-2", "INC-2")],
+    );
+
+    let assert = site
+        .cmd()
+        .args(["submit", "reviews"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "0 accepted, 0 failed, 0 rejected before sending, 2 unconfirmed",
+        ));
+    let (stdout, _) = output(&assert);
+    assert!(
+        stdout.contains("Jira's answer never lists reviews") && stdout.contains("--wait"),
+        "the summary should say why reviews are unconfirmed and what to do:\n{stdout}"
+    );
+
+    // They were sent and stored all the same.
+    assert_eq!(site.state().reviews, 2);
+}
+
+#[test]
+fn wait_confirms_reviews_and_incidents_behind_a_visibility_delay() {
+    let site =
+        Site::with(EmulatorConfig::default().with_visibility_delay(Duration::from_millis(300)));
+    let reviews = site.ndjson(
+        "reviews.ndjson",
+        &[review("PIR-1", "INC-1"), review("PIR-2", "INC-2")],
+    );
+    let incidents = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+
+    let assert = site
+        .cmd()
+        .args(["submit", "reviews", "--wait", "--json"])
+        .arg(&reviews)
+        .assert()
+        .success();
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["PIR-1", "PIR-2"]);
+    assert!(ids(&report, "unconfirmed").is_empty());
+    assert_eq!(
+        site.state().reviews,
+        2,
+        "--wait returned before they were stored"
+    );
+
+    site.cmd()
+        .args(["submit", "incidents", "--wait"])
+        .arg(&incidents)
+        .assert()
+        .success()
+        .stdout(contains(
+            "2 accepted, 0 failed, 0 rejected before sending, 0 unconfirmed",
+        ))
+        .stderr(contains("confirmed in"));
+    assert_eq!(
+        site.state().incidents,
+        2,
+        "--wait returned before they were stored"
+    );
+}
+
+#[test]
+fn without_wait_submit_returns_before_jira_applies_the_change() {
+    let site = Site::with(EmulatorConfig::default().with_visibility_delay(Duration::from_secs(2)));
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success();
+    let state = site.state();
+    assert_eq!(
+        (state.incidents, state.pending_operations),
+        (0, 1),
+        "accepted (202) but not applied yet"
+    );
+}
+
+#[test]
+fn wait_that_times_out_reports_the_records_unconfirmed_and_exits_1() {
+    let site = Site::with(EmulatorConfig::default().with_visibility_delay(Duration::from_secs(30)));
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+
+    let assert = site
+        .cmd()
+        .args([
+            "submit",
+            "incidents",
+            "--wait",
+            "--wait-timeout",
+            "1",
+            "--json",
+        ])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains("not everything was stored in time"));
+    let report = report(&assert);
+    assert!(ids(&report, "accepted").is_empty());
+    assert_eq!(ids(&report, "unconfirmed"), ["INC-0", "INC-1"]);
+}
+
+#[test]
+fn some_rejected_exits_1_and_allow_partial_exits_0() {
+    let site = Site::start();
+    let mut long = incident("LONG");
+    long["summary"] = json!("x".repeat(300));
+    let file = site.ndjson("mixed.ndjson", &[incident("OK-1"), long]);
+
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains("1 accepted, 0 failed, 1 rejected before sending"));
+    site.cmd()
+        .args(["submit", "incidents", "--allow-partial"])
+        .arg(&file)
+        .assert()
+        .success();
+}
+
+#[test]
+fn allow_partial_still_exits_1_when_nothing_was_accepted() {
+    let site = Site::start();
+    let mut bad = incident("BAD");
+    bad["url"] = json!("not a url");
+    let file = site.ndjson("bad.ndjson", &[bad]);
+
+    site.cmd()
+        .args(["submit", "incidents", "--allow-partial"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains("0 accepted, 0 failed, 1 rejected before sending"));
+}
+
+#[test]
+fn a_wrong_secret_fails_every_record_with_jiras_401_and_exits_1() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+
+    site.cmd()
+        .args(["--shared-secret", "not-the-secret"])
+        .args(["submit", "incidents", "--allow-partial"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains("0 accepted, 2 failed"))
+        .stdout(contains("(401)"))
+        .stdout(contains("shared secret"));
+    assert_eq!(site.state().incidents, 0);
+}
+
+#[test]
+fn json_lists_every_record_once_with_its_file_and_line_and_the_summary_goes_to_stderr() {
+    let site = Site::start();
+    let mut long = incident("LONG");
+    long["summary"] = json!("x".repeat(300));
+    let text = format!(
+        "{}{{\"id\": \"CUT\", \"summary\":\n{}{}",
+        ndjson(&[incident("A")]),
+        ndjson(&[long]),
+        ndjson(&[incident("B")]),
+    );
+    let file = site.file("mixed.ndjson", &text);
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let report = report(&assert);
+    let (_, stderr) = output(&assert);
+    assert!(
+        stderr.contains("incidents: 4 records: 2 accepted, 0 failed, 2 rejected before sending"),
+        "{stderr}"
+    );
+
+    // Every input line in exactly one list, named by file:line, at its place in the input.
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    for list in ["accepted", "failed", "rejected", "unconfirmed"] {
+        for record in report[list].as_array().unwrap() {
+            seen.push((
+                record["source"].as_str().unwrap().to_string(),
+                record["position"].as_u64().unwrap(),
+            ));
+        }
+    }
+    seen.sort();
+    let expected: Vec<(String, u64)> = (1..=4)
+        .map(|line| (at(&file, line), line as u64 - 1))
+        .collect();
+    assert_eq!(seen, expected);
+
+    assert_eq!(ids(&report, "accepted"), ["A", "B"]);
+    assert_eq!(report["rejected"][0]["source"], at(&file, 2));
+    assert_eq!(report["rejected"][1]["id"], "LONG");
+    assert_eq!(
+        report["rejected"][1]["reasons"],
+        json!(["summary is 300 characters long, more than 255"])
+    );
+}
+
+#[test]
+fn a_malformed_ndjson_line_is_named_and_the_other_lines_are_accepted() {
+    let site = Site::start();
+    let text = format!(
+        "{}{{\"id\": \"CUT\", \"summary\": \n{}\n{{\"id\": \"SHAPE\", \"summary\": 5}}\n{}",
+        ndjson(&[incident("A")]),
+        ndjson(&[incident("B")]),
+        ndjson(&[incident("C")]),
+    );
+    let file = site.file("input.ndjson", &text);
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "incidents: 5 records: 3 accepted, 0 failed, 2 rejected before sending",
+        ));
+    let (stdout, _) = output(&assert);
+    let cut = stdout
+        .lines()
+        .find(|l| l.contains(&at(&file, 2)))
+        .unwrap_or_else(|| panic!("line 2 is not named:\n{stdout}"));
+    assert!(cut.contains("malformed record"), "{cut}");
+    let shape = stdout
+        .lines()
+        .find(|l| l.contains(&at(&file, 5)))
+        .unwrap_or_else(|| panic!("line 5 is not named:\n{stdout}"));
+    assert!(
+        shape.contains("SHAPE") && shape.contains("invalid type: integer `5`, expected a string"),
+        "{shape}"
+    );
+    // The parser's position is within the line, which must not read as a file line.
+    assert!(!shape.contains("line 1"), "{shape}");
+
+    assert_eq!(site.state().ids.unwrap().incidents, ["A", "B", "C"]);
+}
+
+#[test]
+fn a_json_array_element_of_the_wrong_shape_is_named_and_the_others_are_accepted() {
+    let site = Site::start();
+    let mut shape = incident("SHAPE");
+    shape["severity"] = json!("high");
+    let elements: Vec<String> = [incident("A"), shape, incident("B")]
+        .iter()
+        .map(|v| serde_json::to_string(v).unwrap())
+        .collect();
+    let file = site.file("input.json", &format!("[\n{}\n]\n", elements.join(",\n")));
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["A", "B"]);
+    assert_eq!(ids(&report, "rejected"), ["SHAPE"]);
+    assert_eq!(report["rejected"][0]["source"], at(&file, 3));
+    let reason = report["rejected"][0]["reasons"][0].as_str().unwrap();
+    assert!(reason.starts_with("malformed record: "), "{reason}");
+    assert_eq!(site.state().incidents, 2);
+}
+
+#[test]
+fn pretty_printed_input_names_the_line_where_each_record_starts() {
+    let site = Site::start();
+    let a = incident("A");
+    let lines_of_a = serde_json::to_string_pretty(&a).unwrap().lines().count();
+    let mut shape = incident("SHAPE");
+    shape["severity"] = json!("high");
+
+    // A pretty-printed array (`[` on line 1, each element over several lines).
+    let array = site.file(
+        "array.json",
+        &serde_json::to_string_pretty(&json!([a, shape, incident("B")])).unwrap(),
+    );
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&array)
+        .assert()
+        .code(1);
+    let first = report(&assert);
+    assert_eq!(ids(&first, "accepted"), ["A", "B"]);
+    assert_eq!(first["accepted"][0]["source"], at(&array, 2));
+    assert_eq!(first["rejected"][0]["source"], at(&array, 2 + lines_of_a));
+
+    // Pretty-printed objects one after another, as `jq` writes them.
+    let sequence: String = [incident("C"), incident("D")]
+        .iter()
+        .map(|v| format!("{}\n", serde_json::to_string_pretty(v).unwrap()))
+        .collect();
+    let sequence = site.file("objects.json", &sequence);
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&sequence)
+        .assert()
+        .success();
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["C", "D"]);
+    assert_eq!(
+        report["accepted"][1]["source"],
+        at(&sequence, 1 + lines_of_a)
+    );
+
+    assert_eq!(site.state().ids.unwrap().incidents, ["A", "B", "C", "D"]);
+}
+
+#[test]
+fn a_syntax_error_in_a_json_array_stops_with_a_warning_naming_the_line_after_sending_what_came_before()
+ {
+    let site = Site::start();
+    let before: Vec<String> = [incident("A"), incident("B")]
+        .iter()
+        .map(|v| serde_json::to_string(v).unwrap())
+        .collect();
+    let after = serde_json::to_string(&incident("C")).unwrap();
+    let file = site.file(
+        "input.json",
+        &format!(
+            "[\n{},\n{{\"id\": oops}},\n{after}\n]\n",
+            before.join(",\n")
+        ),
+    );
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--allow-partial"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains("incidents: 2 records: 2 accepted"));
+    let (stdout, _) = output(&assert);
+    let warning = stdout
+        .lines()
+        .find(|l| l.starts_with("warning: input stopped early"))
+        .unwrap_or_else(|| panic!("no warning:\n{stdout}"));
+    assert!(warning.contains(&format!("{}:", at(&file, 4))), "{warning}");
+    assert_eq!(site.state().ids.unwrap().incidents, ["A", "B"]);
+}
+
+#[test]
+fn invalid_records_are_rejected_with_their_reasons_and_lines_and_the_others_accepted() {
+    let site = Site::start();
+    let mut long = incident("LONG");
+    long["summary"] = json!("x".repeat(300));
+    let mut bad_url = incident("BADURL");
+    bad_url["url"] = json!("not a url");
+    let file = site.ndjson("input.ndjson", &[long, incident("OK"), bad_url]);
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["OK"]);
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0]["id"], "LONG");
+    assert_eq!(rejected[0]["source"], at(&file, 1));
+    assert_eq!(
+        rejected[0]["reasons"],
+        json!(["summary is 300 characters long, more than 255"])
+    );
+    assert_eq!(rejected[1]["id"], "BADURL");
+    assert_eq!(rejected[1]["source"], at(&file, 3));
+    let reason = rejected[1]["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("url `not a url` is not a URI"), "{reason}");
+    assert_eq!(site.state().ids.unwrap().incidents, ["OK"]);
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash_or_no_file() {
+    let site = Site::start();
+    for (args, prefix) in [
+        (&["submit", "incidents", "-"][..], "DASH"),
+        (&["submit", "incidents"][..], "NONE"),
+    ] {
+        let assert = site
+            .cmd()
+            .args(args)
+            .arg("--json")
+            .write_stdin(ndjson(&incidents(prefix, 2)))
+            .assert()
+            .success();
+        let report = report(&assert);
+        assert_eq!(report["accepted"][1]["source"], "<stdin>:2");
+    }
+    assert_eq!(
+        site.state().ids.unwrap().incidents,
+        ["DASH-0", "DASH-1", "NONE-0", "NONE-1"]
+    );
+}
+
+#[test]
+fn an_empty_input_sends_nothing_and_says_so() {
+    let site = Site::start();
+    let file = site.file("empty.ndjson", "\n\n");
+
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(contains("incidents: 0 records"))
+        .stdout(contains("warning: the input holds no records"));
+    assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
+}
+
+/// Ten times the reader's channel depth and ten requests' worth. (Twenty thousand take some
+/// 7 s in a debug build on two cores; this keeps the test within the CI budget and proves the
+/// same: input streams through, and every record is accounted for.)
+#[test]
+fn ten_thousand_synthetic_incidents_go_through_in_ten_requests() {
+    let site = Site::start();
+    let path = site.dir.path().join("synthetic.ndjson");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    jira_operations::demo::synthetic::Generator::new(7)
+        .write_ndjson(10_000, file)
+        .unwrap();
+
+    site.cmd()
+        .args(["submit", "incidents", "--concurrency", "2"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(contains(
+            "incidents: 10000 records: 10000 accepted, 0 failed, 0 rejected before sending, 0 unconfirmed (10 requests, 0 retries)",
+        ));
+    assert_eq!(site.state().incidents, 10_000);
+}
+
+#[test]
+fn flags_and_environment_variables_can_replace_the_installation_file() {
+    let site = Site::start();
+    let installation = site.emulator().installation();
+    let file = site.ndjson("incidents.ndjson", &incidents("FLAG", 1));
+
+    jira_ops()
+        .args(["--base-url", &installation.base_url])
+        .args(["--app-key", &installation.key])
+        .args(["--client-key", &installation.client_key])
+        .args(["--shared-secret", &installation.shared_secret])
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success();
+
+    let file = site.ndjson("more.ndjson", &incidents("ENV", 1));
+    jira_ops()
+        .env("JIRA_OPS_BASE_URL", &installation.base_url)
+        .env("JIRA_OPS_APP_KEY", &installation.key)
+        .env("JIRA_OPS_SHARED_SECRET", &installation.shared_secret)
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success();
+
+    assert_eq!(site.state().ids.unwrap().incidents, ["ENV-0", "FLAG-0"]);
+}
+
+#[test]
+fn without_an_installation_the_usage_error_names_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("incidents.ndjson");
+    std::fs::write(&file, ndjson(&incidents("INC", 1))).unwrap();
+
+    jira_ops()
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("--installation FILE"))
+        .stderr(contains("--base-url, --app-key, --shared-secret"));
+
+    jira_ops()
+        .args(["--base-url", "http://127.0.0.1:9", "submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("--app-key, --shared-secret").and(contains("--base-url,").not()));
+}
+
+#[test]
+fn an_input_that_cannot_be_read_is_a_usage_error_naming_it() {
+    let site = Site::start();
+    let missing = site.dir.path().join("missing.ndjson");
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(contains(missing.display().to_string()));
+
+    site.cmd()
+        .args(["submit", "incidents"])
+        .arg(site.dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "{}: is a directory",
+            site.dir.path().display()
+        )));
+    assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
+}
+
+#[test]
+fn an_installation_file_that_cannot_be_read_or_parsed_is_a_usage_error_naming_it() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 1));
+    let missing = site.dir.path().join("nowhere.json");
+    jira_ops()
+        .arg("--installation")
+        .arg(&missing)
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains(missing.display().to_string()));
+
+    let broken = site.file("broken.json", "{\"key\": \"k\"}");
+    jira_ops()
+        .arg("--installation")
+        .arg(&broken)
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains(broken.display().to_string()).and(contains("not an installation")));
+}
+
+#[test]
+fn a_bad_property_is_a_usage_error_and_nothing_is_sent() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 1));
+    for (property, message) in [
+        ("team", "`team` is not key=value"),
+        ("=x", "`=x` is not key=value"),
+        ("_hidden=1", "property key `_hidden` starts with `_`"),
+        ("a:b=1", "property key `a:b` contains `:`"),
+    ] {
+        site.cmd()
+            .args(["submit", "incidents", "--property", property])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(contains(message));
+    }
+    let six: Vec<String> = (0..6).map(|i| format!("--property=k{i}=v")).collect();
+    site.cmd()
+        .args(["submit", "incidents"])
+        .args(&six)
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("properties has 6 entries, more than 5"));
+    assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
+}
+
+#[test]
+fn submit_help_explains_the_exit_codes_and_why_reviews_need_wait() {
+    let assert = jira_ops().args(["submit", "--help"]).assert().success();
+    let (stdout, _) = output(&assert);
+    assert!(stdout.contains("Exit codes"), "{stdout}");
+    assert!(
+        stdout.contains("reviews") && stdout.contains("--wait"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn properties_are_sent_with_every_request() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 3));
+    site.cmd()
+        .args(["submit", "incidents", "--batch-size", "1"])
+        .args(["--property", "team=payments", "--property", "run=42"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(contains("(3 requests, 0 retries)"));
+
+    // They carry both properties: a delete naming both removes all three.
+    let installation = site.emulator().installation();
+    let client = jira_operations::OperationsClient::new(installation).unwrap();
+    site.block_on(client.delete_by_properties(&[("team", "payments"), ("run", "42")]))
+        .unwrap();
+    assert_eq!(site.state().incidents, 0);
+}
+
+/// Reports are JSON whose records parse back into the library's report type.
+#[test]
+fn the_json_report_is_the_librarys_submit_report() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let value: Value = report(&assert);
+    let parsed: jira_operations::SubmitReport = serde_json::from_value(value).unwrap();
+    assert_eq!(parsed.accepted.len(), 2);
+    assert_eq!(parsed.requests_sent, 1);
+}
