@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use jira_operations::emulator::{Emulator, EmulatorConfig};
+use jira_operations::emulator::{Emulator, EmulatorConfig, Faults};
 use jira_operations::model::{
     AssociationType, IncidentStatus, ReviewStatus, SchemaVersion, SeverityLevel,
 };
@@ -19,7 +19,8 @@ use jira_operations::types::{
     Association, Incident, IncidentSeverity, Review, SubmitEntityRequest,
 };
 use jira_operations::{
-    EntityKind, OperationsClient, Seen, StoredTarget, SubmitOptions, WaitPolicy, validate_incident,
+    EntityKind, OperationsClient, RetryPolicy, Seen, StoredTarget, SubmitOptions, WaitPolicy,
+    validate_incident,
 };
 use tokio::time::Instant;
 
@@ -608,4 +609,64 @@ async fn a_wait_shorter_than_the_visibility_delay_times_out_with_what_it_saw() {
     assert_eq!(state.target, "linked");
     assert_eq!(state.pending[0].id, "w-1");
     assert_eq!(state.pending[0].seen, Seen::Missing);
+}
+
+#[tokio::test]
+async fn a_lost_answer_leaves_the_fate_unknown_until_a_get_confirms_it() {
+    let faults: Faults = "reset-after=100%,seed=1".parse().unwrap();
+    let emu = Emulator::start(EmulatorConfig::default().with_faults(faults))
+        .await
+        .unwrap();
+    let client = OperationsClient::builder(emu.installation())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+
+    // The emulator applies the submit and drops the connection before answering.
+    let mut report = client
+        .submit_incidents(
+            [incident("INC-1", 1, &["OPS-1"]), incident("INC-2", 2, &[])],
+            &SubmitOptions::default(),
+        )
+        .await;
+    assert!(report.accepted.is_empty() && report.failed.is_empty());
+    assert_eq!(ids(&report.unconfirmed), ["INC-1", "INC-2"]);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("unknown")),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(emu.state().answers_lost, 1);
+
+    emu.set_faults(Faults::none()).unwrap();
+    let targets = [
+        StoredTarget::incident("INC-1", Some(1)),
+        StoredTarget::incident("INC-2", Some(2)),
+    ];
+    client
+        .wait_until_all_stored(&targets, &policy())
+        .await
+        .unwrap();
+    assert_eq!(report.confirm(EntityKind::Incident, &["INC-1", "INC-2"]), 2);
+    assert!(report.is_complete_success());
+
+    // A request lost on the way looks the same to the client; only the GET tells them
+    // apart, and what it does not find must be sent again.
+    emu.set_faults("reset=100%,seed=1".parse().unwrap())
+        .unwrap();
+    let lost = client
+        .submit_incidents([incident("INC-3", 1, &[])], &SubmitOptions::default())
+        .await;
+    assert_eq!(ids(&lost.unconfirmed), ["INC-3"]);
+    emu.set_faults(Faults::none()).unwrap();
+    let short = WaitPolicy {
+        deadline: Duration::from_millis(100),
+        ..policy()
+    };
+    let error = client
+        .wait_until_incident_stored("INC-3", Some(1), &short)
+        .await
+        .unwrap_err();
+    assert!(error.is_wait_timeout(), "{error}");
+    assert_eq!(error.wait_state().unwrap().pending[0].seen, Seen::Missing);
 }
