@@ -206,14 +206,17 @@ async fn a_delete_by_id_is_awaited_until_the_entity_is_gone() {
     assert_eq!(served(&emu, 202), 2 + 3);
 }
 
+/// The property values need encoding in the query (`&`, `+`, `/`, a space, a non-ASCII
+/// letter): the emulator must decode them to what was submitted, and verify the signature
+/// over the encoded query.
 #[tokio::test]
 async fn a_delete_by_properties_removes_only_entities_with_every_pair() {
     let (emu, client) = start(EmulatorConfig::default()).await;
     let both = SubmitOptions::default()
         .property("accountId", "acc-1")
-        .property("team", "ops");
+        .property("team", "ops & sre+1/é");
     let account_only = SubmitOptions::default().property("accountId", "acc-1");
-    let team_only = SubmitOptions::default().property("team", "ops");
+    let team_only = SubmitOptions::default().property("team", "ops & sre+1/é");
 
     client
         .submit_incidents(
@@ -231,7 +234,7 @@ async fn a_delete_by_properties_removes_only_entities_with_every_pair() {
     assert_eq!((emu.state().incidents, emu.state().reviews), (3, 2));
 
     client
-        .delete_by_properties(&[("accountId", "acc-1"), ("team", "ops")])
+        .delete_by_properties(&[("accountId", "acc-1"), ("team", "ops & sre+1/é")])
         .await
         .unwrap();
     client
@@ -343,6 +346,15 @@ async fn an_incident_whose_issue_keys_are_all_unknown_is_neither_stored_nor_acce
     assert_eq!(
         report.unknown_project_keys,
         BTreeSet::from(["NOPE".to_string(), "UTF".to_string()])
+    );
+    // The client says why it is most likely not stored.
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].starts_with(
+            "incident ALL-UNKNOWN: every issue key is in a project jira does not know (NOPE, UTF)"
+        ),
+        "{:?}",
+        report.warnings
     );
     assert_eq!(client.get_incident("ALL-UNKNOWN").await.unwrap(), None);
     assert!(client.get_incident("SOME-KNOWN").await.unwrap().is_some());
