@@ -16,7 +16,9 @@
 //!   or refused request-level options);
 //! * `unconfirmed`: sent but named in no list, which is every review since the 202 schema has
 //!   no review fields, or sent in a request whose fate is unknown (the connection broke, a
-//!   gateway answered 5xx, the deadline passed): those may have been stored.
+//!   gateway answered 5xx, the deadline passed): those may have been stored. An entity whose
+//!   issue keys all lie in projects the answer calls unknown stays here too, with a warning:
+//!   Jira does not store it, but its answer does not say so.
 //!
 //! Duplicate IDs: two records with one ID are never sent in the same request. While a request
 //! is being filled, a later record replaces an earlier one with the same ID, and the earlier is
@@ -35,8 +37,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{EntityKind, OperationsClient, ends_session};
 use crate::error::Error;
+use crate::model::AssociationType;
 use crate::spec_facts;
-use crate::types::{Incident, ProviderMetadata, Review, SubmitEntityRequest, SubmitEntityResponse};
+use crate::types::{
+    Association, Incident, ProviderMetadata, Review, SubmitEntityRequest, SubmitEntityResponse,
+};
 
 /// One input record: an entity and, optionally, where it came from (e.g. `file.ndjson:12`),
 /// which the report repeats.
@@ -302,6 +307,7 @@ pub(crate) trait Entity: Serialize + Send + Sync + Sized + Unpin + 'static {
     fn id(&self) -> &str;
     fn sequence(&self) -> i64;
     fn validate(&self) -> Vec<String>;
+    fn associations(&self) -> &[Association];
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>);
     fn take(request: &mut SubmitEntityRequest) -> Vec<Self>;
 }
@@ -320,6 +326,10 @@ impl Entity for Incident {
 
     fn validate(&self) -> Vec<String> {
         crate::validate::validate_incident(self)
+    }
+
+    fn associations(&self) -> &[Association] {
+        &self.associations
     }
 
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
@@ -345,6 +355,10 @@ impl Entity for Review {
 
     fn validate(&self) -> Vec<String> {
         crate::validate::validate_review(self)
+    }
+
+    fn associations(&self) -> &[Association] {
+        &self.associations
     }
 
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
@@ -696,7 +710,7 @@ impl OperationsClient {
             report.bytes_sent += (bytes as u64) * u64::from(attempts);
 
             match result {
-                Ok(answer) => settle::<E>(&mut report, metas, answer),
+                Ok(answer) => settle(&mut report, metas, &E::take(&mut request), answer),
                 Err(e) if e.status() == Some(413) && metas.len() > 1 => {
                     let mut entities = E::take(&mut request);
                     let half = metas.len() / 2;
@@ -764,14 +778,16 @@ fn error_messages(error: &Error) -> Vec<String> {
     messages
 }
 
-/// Sorts the entities of a 202 into accepted, failed and unconfirmed.
+/// Sorts the entities of a 202 into accepted, failed and unconfirmed; `entities` are the ones
+/// sent, in the order of `metas`.
 fn settle<E: Entity>(
     report: &mut SubmitReport,
     metas: Vec<Meta>,
+    entities: &[E],
     mut answer: SubmitEntityResponse,
 ) {
     let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
-    for meta in metas {
+    for (meta, entity) in metas.into_iter().zip(entities) {
         if let Some(errors) = answer.failed_incidents.remove(&meta.id) {
             let mut messages: Vec<String> = errors
                 .into_iter()
@@ -793,12 +809,42 @@ fn settle<E: Entity>(
         } else if accepted.contains(&meta.id) {
             report.accepted.push(sent::<E>(meta));
         } else {
+            if let Some(keys) = only_unknown_projects(entity, &answer.unknown_project_keys) {
+                report.warnings.push(format!(
+                    "{} {}: every issue key is in a project jira does not know ({keys}); jira does not store such a {}, so it most likely is not stored (unconfirmed until a GET says otherwise)",
+                    E::KIND,
+                    meta.id,
+                    E::KIND
+                ));
+            }
             report.unconfirmed.push(sent::<E>(meta));
         }
     }
     report
         .unknown_project_keys
         .extend(answer.unknown_project_keys);
+}
+
+/// The project keys of `entity`'s issue associations (what precedes the last `-` of each
+/// `issueIdOrKeys` value), comma-joined, when it has some and Jira reported every one of them
+/// unknown: an entity Jira does not store.
+fn only_unknown_projects<E: Entity>(entity: &E, unknown: &[String]) -> Option<String> {
+    let mut keys = BTreeSet::new();
+    for association in entity.associations() {
+        if association.association_type != Some(AssociationType::IssueIdOrKeys) {
+            continue;
+        }
+        for value in &association.values {
+            let key = value
+                .rsplit_once('-')
+                .map_or(value.as_str(), |(key, _)| key);
+            if !unknown.iter().any(|u| u.eq_ignore_ascii_case(key)) {
+                return None;
+            }
+            keys.insert(key);
+        }
+    }
+    (!keys.is_empty()).then(|| keys.into_iter().collect::<Vec<_>>().join(", "))
 }
 
 #[cfg(test)]

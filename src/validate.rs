@@ -10,6 +10,8 @@
 //! Required strings must not be empty, except `description`: the spec requires the field but
 //! sets no minimum length, and Jira's treatment of an empty one is not documented.
 
+use chrono::Timelike as _;
+
 use crate::generated::types::{Association, Incident, Review};
 use crate::spec_facts as spec;
 
@@ -167,6 +169,13 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
         ));
         return;
     }
+    if let Some((bad, place)) = misplaced_delimiter(value) {
+        reasons.push(format!(
+            "url `{}` is not a URI: {bad:?} must be percent-encoded {place}",
+            shorten(value)
+        ));
+        return;
+    }
     match url::Url::parse(value) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
         Ok(parsed) => reasons.push(format!(
@@ -204,14 +213,91 @@ fn not_uri_char(value: &str) -> Option<char> {
     None
 }
 
+/// A gen-delim that RFC 3986 allows only in one place, found elsewhere: `[` and `]` enclose
+/// an IP-literal host and nothing else, `@` ends the user information and cannot appear
+/// twice in the authority, and `#` starts the fragment, which cannot hold another `#`.
+/// Gives the character and where it is.
+fn misplaced_delimiter(value: &str) -> Option<(char, &'static str)> {
+    const HOST: &str = "outside an IP-literal host";
+    let brackets = |part: &str, place| {
+        part.chars()
+            .find(|c| matches!(c, '[' | ']'))
+            .map(|c| (c, place))
+    };
+
+    let (before, fragment) = match value.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (value, None),
+    };
+    if let Some(c) = fragment.and_then(|f| f.chars().find(|c| matches!(c, '#' | '[' | ']'))) {
+        return Some((c, "in the fragment"));
+    }
+
+    let rest = before.split_once(':').map_or(before, |(_, rest)| rest);
+    let Some(authority_on) = rest.strip_prefix("//") else {
+        return brackets(rest, HOST);
+    };
+    let end = authority_on.find(['/', '?']).unwrap_or(authority_on.len());
+    let (authority, path_and_query) = authority_on.split_at(end);
+
+    let host_and_port = match authority.split_once('@') {
+        Some((user_info, host_and_port)) => {
+            if host_and_port.contains('@') {
+                return Some(('@', "more than once in the authority"));
+            }
+            if let Some(found) = brackets(user_info, HOST) {
+                return Some(found);
+            }
+            host_and_port
+        }
+        None => authority,
+    };
+    let after_host = match host_and_port.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((inside, after)) if !inside.contains('[') && !after.contains([']', '[']) => {
+                if !(after.is_empty() || after.starts_with(':')) {
+                    return Some((']', "anywhere but at the end of an IP-literal host"));
+                }
+                after
+            }
+            _ => return Some(('[', "unless it encloses an IP-literal host")),
+        },
+        None => host_and_port,
+    };
+    brackets(after_host, HOST).or_else(|| brackets(path_and_query, HOST))
+}
+
+/// RFC 3339's `date-time` as JSON Schema's `format` reads it, which is stricter than
+/// chrono's parser in two ways: the date and time are separated by `T` (chrono also takes a
+/// space), and a leap second (`:60`) exists only at 23:59 UTC (chrono takes it at any minute).
 fn date(reasons: &mut Vec<String>, field: &str, value: &str) {
     if value.is_empty() {
         reasons.push(format!("{field} is empty"));
-    } else if let Err(e) = chrono::DateTime::parse_from_rfc3339(value) {
+        return;
+    }
+    let parsed = match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            reasons.push(format!(
+                "{field} `{}` is not an RFC 3339 date-time: {e}",
+                shorten(value)
+            ));
+            return;
+        }
+    };
+    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
         reasons.push(format!(
-            "{field} `{}` is not an RFC 3339 date-time: {e}",
+            "{field} `{}` is not an RFC 3339 date-time: the date and the time must be separated by `T`",
             shorten(value)
         ));
+    } else if parsed.nanosecond() >= 1_000_000_000 {
+        let utc = parsed.naive_utc();
+        if (utc.hour(), utc.minute()) != (23, 59) {
+            reasons.push(format!(
+                "{field} `{}` is not an RFC 3339 date-time: a leap second can only be 23:59:60 UTC",
+                shorten(value)
+            ));
+        }
     }
 }
 
@@ -355,8 +441,75 @@ mod tests {
             );
         }
         let mut i = incident();
-        i.url = "https://e.x/a%20b?q=(1)&r=[2]#top".into();
+        i.url = "https://e.x/a%20b?q=(1)&r=%5B2%5D#top?x=1".into();
         assert_eq!(validate_incident(&i), Vec::<String>::new());
+    }
+
+    #[test]
+    fn brackets_outside_the_host_and_a_second_hash_are_refused() {
+        for (bad, c, place) in [
+            ("https://e.x/a[b]", '[', "outside an IP-literal host"),
+            ("https://e.x/?q=]2", ']', "outside an IP-literal host"),
+            ("https:a[1]", '[', "outside an IP-literal host"),
+            ("https://e.x/#a#b", '#', "in the fragment"),
+            ("https://e.x/#[top]", '[', "in the fragment"),
+            (
+                "https://[::1]:443&x@e.x/",
+                '[',
+                "outside an IP-literal host",
+            ),
+            ("https://a@b@e.x/", '@', "more than once in the authority"),
+            (
+                "https://[::1]x/",
+                ']',
+                "anywhere but at the end of an IP-literal host",
+            ),
+            ("https://e.x[1]/", '[', "outside an IP-literal host"),
+        ] {
+            let mut i = incident();
+            i.url = bad.into();
+            let reasons = validate_incident(&i);
+            assert_eq!(
+                reasons,
+                [format!(
+                    "url `{bad}` is not a URI: {c:?} must be percent-encoded {place}"
+                )]
+            );
+        }
+        for good in [
+            "https://[::1]:8443/inc/1",
+            "https://[2001:db8::7]/?q=1#f",
+            "https://user:pw@[::1]/a@b",
+        ] {
+            let mut i = incident();
+            i.url = good.into();
+            assert_eq!(validate_incident(&i), Vec::<String>::new(), "{good}");
+        }
+    }
+
+    #[test]
+    fn dates_need_a_t_and_leap_seconds_only_at_the_end_of_a_utc_day() {
+        for good in [
+            "2024-01-15t10:00:00z",
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T22:59:60-01:00",
+        ] {
+            let mut i = incident();
+            i.created_date = good.into();
+            assert_eq!(validate_incident(&i), Vec::<String>::new(), "{good}");
+        }
+        for (bad, why) in [
+            ("2024-01-15 10:00:00Z", "separated by `T`"),
+            ("2024-01-15T10:00:60Z", "23:59:60 UTC"),
+            ("2016-12-31T23:59:60+01:00", "23:59:60 UTC"),
+        ] {
+            let mut i = incident();
+            i.created_date = bad.into();
+            let reasons = validate_incident(&i);
+            assert_eq!(reasons.len(), 1, "{bad}: {reasons:?}");
+            assert!(reasons[0].starts_with(&format!("createdDate `{bad}`")));
+            assert!(reasons[0].ends_with(why), "{reasons:?}");
+        }
     }
 
     #[test]

@@ -129,6 +129,46 @@ async fn a_reset_is_a_transport_error_before_any_status_line_and_changes_nothing
 }
 
 #[tokio::test]
+async fn a_reset_after_processing_applies_the_change_and_loses_the_answer() {
+    let (emu, raw) = with_faults("reset-after=100%").await;
+    let request = raw.request(
+        Method::POST,
+        "/rest/operations/1.0/bulk",
+        Some(&json!({"incidents": [incident("INC-1")]})),
+    );
+    let error = raw
+        .http
+        .execute(request)
+        .await
+        .expect_err("the answer must be lost");
+    assert!(connection_dropped(&error), "{error:?}");
+
+    let state = emu.state();
+    assert_eq!(state.incidents, 1, "the submit was applied");
+    assert_eq!(state.connection_resets, 1);
+    assert_eq!(state.answers_lost, 1);
+    assert!(state.requests_by_status.is_empty());
+}
+
+#[tokio::test]
+async fn faults_replaced_while_running_apply_from_the_next_request() {
+    let (emu, raw) = with_faults("reset=100%,seed=5").await;
+    assert_eq!(outcome(&raw).await, "reset");
+
+    emu.set_faults(Faults::none()).unwrap();
+    assert_eq!(outcome(&raw).await, "404");
+    assert_eq!(emu.state().fault_seed, None);
+
+    emu.set_faults("503=100%,seed=6".parse().unwrap()).unwrap();
+    assert_eq!(outcome(&raw).await, "503");
+    assert_eq!(emu.state().fault_seed, Some(6));
+
+    let invalid = Faults::none().with_reset(0.8).with_unavailable(0.8);
+    assert!(emu.set_faults(invalid).is_err());
+    assert_eq!(outcome(&raw).await, "503", "a refused spec changes nothing");
+}
+
+#[tokio::test]
 async fn a_429_carries_retry_after_and_rate_limit_headers_and_changes_nothing() {
     let faults: Faults = "429=100%,retry-after=0".parse().unwrap();
     let emu = Emulator::start(

@@ -19,14 +19,15 @@ use rand::{Rng as _, SeedableRng as _};
 /// prints ([`Display`](fmt::Display)) back to one:
 ///
 /// ```text
-/// 429=5%,503=10%,reset=2%,latency=20ms,retry-after=1,seed=42
+/// 429=5%,503=10%,reset=2%,reset-after=1%,latency=20ms,retry-after=1,seed=42
 /// ```
 ///
 /// | key | value | meaning |
 /// |---|---|---|
 /// | `429` (or `rate-limit`) | share | answer 429 with `Retry-After` and `X-RateLimit-*` headers |
 /// | `503` (or `unavailable`) | share | answer 503 |
-/// | `reset` | share | drop the connection before any status line |
+/// | `reset` | share | drop the connection before any status line, the request unprocessed |
+/// | `reset-after` | share | process the request in full, then drop the connection before any status line: the change is made, the answer is lost |
 /// | `latency` | duration, or `min..max` | delay every emulated-API request (a range draws uniformly) |
 /// | `retry-after` | whole seconds, 0 allowed | the `Retry-After` of a 429 (default 1) |
 /// | `seed` | unsigned integer | seed of the fault generator (default: random, logged) |
@@ -37,8 +38,11 @@ use rand::{Rng as _, SeedableRng as _};
 ///
 /// Each request to the emulated API draws once from a generator seeded with `seed`: the same
 /// seed and the same sequence of requests give the same sequence of faults. Faults are decided
-/// before the request is processed, so a faulted request changes nothing. The admin routes
-/// under `/__emulator/` are never faulted.
+/// before the request is processed; a faulted request changes nothing, except under
+/// `reset-after`, which models the other half of a broken connection: the request arrived and
+/// was applied, the answer never came back. A client cannot tell the two resets apart, which is
+/// why it must treat a broken connection as "outcome unknown" and confirm with a GET. The
+/// admin routes under `/__emulator/` are never faulted.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Faults {
@@ -46,8 +50,12 @@ pub struct Faults {
     pub rate_limited: f64,
     /// Share of requests answered 503, between 0 and 1.
     pub unavailable: f64,
-    /// Share of requests whose connection is dropped without a response, between 0 and 1.
+    /// Share of requests whose connection is dropped without a response, the request
+    /// unprocessed, between 0 and 1.
     pub reset: f64,
+    /// Share of requests processed in full whose connection is then dropped without a
+    /// response (the change is made, the answer lost), between 0 and 1.
+    pub reset_after: f64,
     /// Added to every request (the lower bound when `latency_max` is set).
     pub latency: Duration,
     /// When set, the added latency is drawn uniformly from `latency..=latency_max`.
@@ -66,6 +74,7 @@ impl Default for Faults {
             rate_limited: 0.0,
             unavailable: 0.0,
             reset: 0.0,
+            reset_after: 0.0,
             latency: Duration::ZERO,
             latency_max: None,
             retry_after_secs: 1,
@@ -85,6 +94,7 @@ impl Faults {
         self.rate_limited == 0.0
             && self.unavailable == 0.0
             && self.reset == 0.0
+            && self.reset_after == 0.0
             && self.latency.is_zero()
             && self.latency_max.is_none_or(|max| max.is_zero())
     }
@@ -104,6 +114,12 @@ impl Faults {
     /// Drops the connection of `share` of the requests.
     pub fn with_reset(mut self, share: f64) -> Self {
         self.reset = share;
+        self
+    }
+
+    /// Processes `share` of the requests, then drops their connection before answering.
+    pub fn with_reset_after(mut self, share: f64) -> Self {
+        self.reset_after = share;
         self
     }
 
@@ -140,6 +156,7 @@ impl Faults {
             ("429", self.rate_limited),
             ("503", self.unavailable),
             ("reset", self.reset),
+            ("reset-after", self.reset_after),
         ] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(FaultSpecError(format!(
@@ -147,9 +164,9 @@ impl Faults {
                 )));
             }
         }
-        if self.rate_limited + self.unavailable + self.reset > 1.0 + 1e-9 {
+        if self.rate_limited + self.unavailable + self.reset + self.reset_after > 1.0 + 1e-9 {
             return Err(FaultSpecError(
-                "the shares of 429, 503 and reset add up to more than 100%".into(),
+                "the shares of 429, 503, reset and reset-after add up to more than 100%".into(),
             ));
         }
         if let Some(max) = self.latency_max
@@ -192,12 +209,13 @@ impl FromStr for Faults {
                 "429" | "rate-limit" | "rate-limited" => "429",
                 "503" | "unavailable" => "503",
                 "reset" => "reset",
+                "reset-after" => "reset-after",
                 "latency" => "latency",
                 "retry-after" => "retry-after",
                 "seed" => "seed",
                 _ => {
                     return Err(FaultSpecError(format!(
-                        "unknown key `{key}` (expected 429, 503, reset, latency, retry-after or seed)"
+                        "unknown key `{key}` (expected 429, 503, reset, reset-after, latency, retry-after or seed)"
                     )));
                 }
             };
@@ -210,6 +228,7 @@ impl FromStr for Faults {
                 "429" => faults.rate_limited = parse_share(value)?,
                 "503" => faults.unavailable = parse_share(value)?,
                 "reset" => faults.reset = parse_share(value)?,
+                "reset-after" => faults.reset_after = parse_share(value)?,
                 "latency" => match value.split_once("..") {
                     Some((min, max)) => {
                         faults.latency = parse_duration(min.trim())?;
@@ -246,6 +265,9 @@ impl fmt::Display for Faults {
         }
         if self.reset > 0.0 {
             parts.push(format!("reset={}", self.reset));
+        }
+        if self.reset_after > 0.0 {
+            parts.push(format!("reset-after={}", self.reset_after));
         }
         match self.latency_max {
             Some(max) => parts.push(format!(
@@ -333,20 +355,27 @@ pub(crate) enum Outcome {
     RateLimited,
     /// Answered 503.
     Unavailable,
-    /// Connection dropped.
+    /// Connection dropped, the request unprocessed.
     Reset,
+    /// Request processed, then the connection dropped.
+    ResetAfter,
 }
 
-/// The running fault generator of one emulator.
+/// The running fault generator of one emulator; its faults can be replaced while it runs.
 #[derive(Debug)]
 pub(crate) struct FaultPlan {
-    faults: Faults,
-    seed: u64,
-    rng: Mutex<StdRng>,
+    state: Mutex<PlanState>,
 }
 
-impl FaultPlan {
-    pub(crate) fn new(faults: Faults) -> Self {
+#[derive(Debug)]
+struct PlanState {
+    faults: Faults,
+    seed: u64,
+    rng: StdRng,
+}
+
+impl PlanState {
+    fn new(faults: Faults) -> Self {
         let seed = faults.seed.unwrap_or_else(|| rand::rng().random());
         if !faults.is_none() && faults.seed.is_none() {
             tracing::info!(seed, faults = %faults, "fault generator seeded at random");
@@ -354,27 +383,46 @@ impl FaultPlan {
         Self {
             faults,
             seed,
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+}
+
+impl FaultPlan {
+    pub(crate) fn new(faults: Faults) -> Self {
+        Self {
+            state: Mutex::new(PlanState::new(faults)),
         }
     }
 
-    pub(crate) fn faults(&self) -> &Faults {
-        &self.faults
+    fn lock(&self) -> std::sync::MutexGuard<'_, PlanState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Injects `faults` from the next request on, from a generator seeded afresh.
+    pub(crate) fn replace(&self, faults: Faults) {
+        *self.lock() = PlanState::new(faults);
+    }
+
+    /// The `Retry-After` of a 429, in seconds.
+    pub(crate) fn retry_after_secs(&self) -> u64 {
+        self.lock().faults.retry_after_secs
     }
 
     /// The seed in use, when any fault is configured.
     pub(crate) fn seed(&self) -> Option<u64> {
-        (!self.faults.is_none()).then_some(self.seed)
+        let state = self.lock();
+        (!state.faults.is_none()).then_some(state.seed)
     }
 
     /// Draws the latency and outcome of the next request.
     pub(crate) fn decide(&self) -> (Duration, Outcome) {
-        let f = &self.faults;
+        let mut state = self.lock();
+        let PlanState { faults: f, rng, .. } = &mut *state;
         if f.is_none() {
             return (Duration::ZERO, Outcome::Pass);
         }
 
-        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
         let draw: f64 = rng.random();
         let latency = match f.latency_max {
             Some(max) if max > f.latency => {
@@ -383,14 +431,17 @@ impl FaultPlan {
             }
             _ => f.latency,
         };
-        drop(rng);
 
+        // Cumulative shares, in an order that keeps the outcomes of specs written before
+        // `reset-after` existed.
         let outcome = if draw < f.reset {
             Outcome::Reset
         } else if draw < f.reset + f.rate_limited {
             Outcome::RateLimited
         } else if draw < f.reset + f.rate_limited + f.unavailable {
             Outcome::Unavailable
+        } else if draw < f.reset + f.rate_limited + f.unavailable + f.reset_after {
+            Outcome::ResetAfter
         } else {
             Outcome::Pass
         };
@@ -404,12 +455,13 @@ mod tests {
 
     #[test]
     fn full_spec_parses() {
-        let faults: Faults = "429=5%,503=10%,reset=2%,latency=20ms,seed=42"
+        let faults: Faults = "429=5%,503=10%,reset=2%,reset-after=1%,latency=20ms,seed=42"
             .parse()
             .unwrap();
         assert_eq!(faults.rate_limited, 0.05);
         assert_eq!(faults.unavailable, 0.10);
         assert_eq!(faults.reset, 0.02);
+        assert_eq!(faults.reset_after, 0.01);
         assert_eq!(faults.latency, Duration::from_millis(20));
         assert_eq!(faults.latency_max, None);
         assert_eq!(faults.retry_after_secs, 1);
@@ -442,6 +494,8 @@ mod tests {
             ("430=5%", "unknown key"),
             ("429=150%", "between"),
             ("429=60%,503=50%", "more than 100%"),
+            ("reset=60%,reset-after=50%", "more than 100%"),
+            ("reset-after=101%", "between"),
             ("latency=20", "duration"),
             ("latency=20m", "duration"),
             ("latency=2s..1s", "reversed"),
@@ -458,6 +512,7 @@ mod tests {
     fn display_round_trips() {
         for spec in [
             "429=5%,503=10%,reset=2%,latency=20ms,seed=42",
+            "reset-after=3%,seed=1",
             "429=7%,latency=500us..3s,retry-after=0",
             "reset=100%",
         ] {
@@ -469,7 +524,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_decisions() {
-        let faults: Faults = "429=30%,503=30%,reset=10%,latency=1ms..9ms,seed=9"
+        let faults: Faults = "429=30%,503=30%,reset=10%,reset-after=10%,latency=1ms..9ms,seed=9"
             .parse()
             .unwrap();
         let a = FaultPlan::new(faults.clone());
@@ -482,12 +537,37 @@ mod tests {
             Outcome::RateLimited,
             Outcome::Unavailable,
             Outcome::Reset,
+            Outcome::ResetAfter,
         ] {
             assert!(first.iter().any(|(_, o)| *o == outcome), "{outcome:?}");
         }
         assert!(first.iter().all(|(latency, _)| {
             (Duration::from_millis(1)..=Duration::from_millis(9)).contains(latency)
         }));
+    }
+
+    #[test]
+    fn a_spec_without_reset_after_keeps_its_sequence() {
+        // The outcome of each draw does not depend on a share that is zero.
+        let before: Faults = "429=20%,503=20%,reset=20%,seed=3".parse().unwrap();
+        let mut with_zero = before.clone();
+        with_zero.reset_after = 0.0;
+        let a = FaultPlan::new(before);
+        let b = FaultPlan::new(with_zero);
+        assert!((0..200).all(|_| a.decide() == b.decide()));
+    }
+
+    #[test]
+    fn replaced_faults_apply_from_the_next_request() {
+        let plan = FaultPlan::new("reset=100%,seed=1".parse().unwrap());
+        assert_eq!(plan.decide().1, Outcome::Reset);
+        plan.replace(Faults::none());
+        assert_eq!(plan.seed(), None);
+        assert_eq!(plan.decide(), (Duration::ZERO, Outcome::Pass));
+        plan.replace("reset-after=100%,retry-after=4,seed=2".parse().unwrap());
+        assert_eq!(plan.decide().1, Outcome::ResetAfter);
+        assert_eq!(plan.seed(), Some(2));
+        assert_eq!(plan.retry_after_secs(), 4);
     }
 
     #[test]

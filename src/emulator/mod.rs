@@ -72,7 +72,10 @@
 //!   to workspaces, so unlinking a workspace deletes no incident or review.
 //! * **Faults** ([`Faults`]): shares of 429 (with `Retry-After` and `X-RateLimit-*`), 503 and
 //!   dropped connections, plus latency, from a seeded generator; decided before a request is
-//!   processed, never applied to admin routes.
+//!   processed, never applied to admin routes. A connection is dropped either before the
+//!   request is processed (`reset`: nothing changes) or after (`reset-after`: the change is
+//!   made and the answer lost), as a real network can do both. The faults can be replaced
+//!   while the emulator runs ([`Emulator::set_faults`]).
 //! * **Admin view**, outside `/rest/`: `GET /__emulator/state` (counts; `?ids=true` adds the
 //!   stored IDs) and `POST /__emulator/reset` (clears all data, pending changes and counters).
 //!   They need no authentication: the emulator binds to loopback by default and holds only
@@ -148,8 +151,13 @@ pub struct EmulatorState {
     /// Responses of the emulated API (not the admin routes) by status code, injected faults
     /// included.
     pub requests_by_status: BTreeMap<u16, u64>,
-    /// Connections dropped by fault injection.
+    /// Connections dropped by fault injection, of either kind (`reset` and `reset-after`).
     pub connection_resets: u64,
+    /// Of those, requests processed in full before their connection was dropped
+    /// (`reset-after`): the change was made, the answer lost. Their statuses are not in
+    /// `requests_by_status`.
+    #[serde(default)]
+    pub answers_lost: u64,
     /// The seed of the fault generator, when faults are configured.
     pub fault_seed: Option<u64>,
     /// The stored IDs, when asked for.
@@ -285,6 +293,16 @@ impl Emulator {
         self.shared.reset();
     }
 
+    /// Injects `faults` from the next request on, in place of the configured ones, from a
+    /// generator seeded afresh (with `faults.seed`, or at random). For tests that need a
+    /// phase of trouble and then a calm one, e.g. to confirm with GETs what a broken
+    /// connection left unknown. Refuses faults that do not validate.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), FaultSpecError> {
+        faults.validate()?;
+        self.shared.faults.replace(faults);
+        Ok(())
+    }
+
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
@@ -357,6 +375,7 @@ impl InstallationStore for Apps {
 struct Stats {
     by_status: BTreeMap<u16, u64>,
     resets: u64,
+    answers_lost: u64,
 }
 
 /// Everything the handlers of one emulator share.
@@ -427,8 +446,11 @@ impl Shared {
             .or_default() += 1;
     }
 
-    fn count_reset(&self) {
-        self.lock_stats().resets += 1;
+    /// Counts a dropped connection; `processed` when the request was applied first.
+    fn count_reset(&self, processed: bool) {
+        let mut stats = self.lock_stats();
+        stats.resets += 1;
+        stats.answers_lost += u64::from(processed);
     }
 
     fn state(&self, with_ids: bool) -> EmulatorState {
@@ -445,9 +467,9 @@ impl Shared {
             });
             (store.counts(), ids)
         };
-        let (requests_by_status, connection_resets) = {
+        let (requests_by_status, connection_resets, answers_lost) = {
             let stats = self.lock_stats();
-            (stats.by_status.clone(), stats.resets)
+            (stats.by_status.clone(), stats.resets, stats.answers_lost)
         };
         let (incidents, reviews, workspaces, pending_operations) = counts;
         EmulatorState {
@@ -457,6 +479,7 @@ impl Shared {
             pending_operations,
             requests_by_status,
             connection_resets,
+            answers_lost,
             fault_seed: self.faults.seed(),
             ids,
         }

@@ -4,7 +4,9 @@
 //! response. Each connection is therefore served by a wrapper service that decides the fault
 //! of every request before the router sees it: a dropped connection is an `Err` from the
 //! wrapper, which makes hyper close the connection before any status line is written; 429 and
-//! 503 are answered by the wrapper itself. The wrapper also counts responses by status.
+//! 503 are answered by the wrapper itself. For a reset after processing, the wrapper lets the
+//! router answer and then drops that answer with the connection. The wrapper also counts
+//! responses by status.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,8 +113,15 @@ async fn handle(
     }
     let response = match outcome {
         Outcome::Reset => {
-            shared.count_reset();
+            shared.count_reset(false);
             tracing::info!(method = %request.method(), path = %request.uri().path(), "fault: connection reset");
+            return Err(InjectedReset);
+        }
+        Outcome::ResetAfter => {
+            let (method, path) = (request.method().clone(), request.uri().path().to_string());
+            let lost = route(router, request).await;
+            shared.count_reset(true);
+            tracing::info!(%method, path, status = lost.status().as_u16(), "fault: connection reset after processing; the answer is lost");
             return Err(InjectedReset);
         }
         Outcome::RateLimited => {
@@ -140,7 +149,7 @@ async fn route(router: Router, request: Request<Incoming>) -> Response<Body> {
 /// document: `Retry-After` (seconds), `X-RateLimit-Limit`, `X-RateLimit-Remaining` (0) and
 /// `X-RateLimit-Reset` (ISO 8601, from the emulator's clock).
 fn rate_limited(shared: &Shared) -> Response<Body> {
-    let retry_after = shared.faults.faults().retry_after_secs;
+    let retry_after = shared.faults.retry_after_secs();
     let reset_at = shared.clock.now_secs().saturating_add(retry_after);
     let reset = i64::try_from(reset_at)
         .ok()
