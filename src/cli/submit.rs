@@ -507,3 +507,43 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     );
     exit_code(&report, args.allow_partial, stopped.is_none())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jira_operations::Sent;
+
+    /// Every pattern of unreadable records among eight: each readable record gets back its
+    /// input position.
+    #[test]
+    fn positions_are_counted_in_the_input_whatever_was_skipped() {
+        for pattern in 0u32..256 {
+            let unreadable = |i: usize| pattern & (1 << i) != 0;
+            let skipped: Vec<Rejected> = (0..8)
+                .filter(|&i| unreadable(i))
+                .map(|i| Rejected {
+                    id: None,
+                    position: i,
+                    source: None,
+                    reasons: vec![],
+                })
+                .collect();
+            let readable: Vec<usize> = (0..8).filter(|&i| !unreadable(i)).collect();
+            let mut report = SubmitReport {
+                accepted: (0..readable.len())
+                    .map(|p| Sent {
+                        kind: EntityKind::Incident,
+                        id: p.to_string(),
+                        position: p,
+                        source: None,
+                    })
+                    .collect(),
+                ..SubmitReport::default()
+            };
+
+            count_positions_in_input(&mut report, &skipped);
+            let positions: Vec<usize> = report.accepted.iter().map(|s| s.position).collect();
+            assert_eq!(positions, readable, "unreadable pattern {pattern:08b}");
+        }
+    }
+}
