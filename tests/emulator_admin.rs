@@ -52,6 +52,7 @@ async fn admin_state_reports_counts_and_on_request_the_ids() {
             "pendingOperations": 0,
             "requestsByStatus": {"202": 2, "401": 1},
             "connectionResets": 0,
+            "answersLost": 0,
             "faultSeed": null
         })
     );
