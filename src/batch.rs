@@ -4,7 +4,9 @@
 //! `concurrency × request size` however long the input is. Each record is validated
 //! ([`crate::validate`]); a bad one is reported with its reasons and the rest go on. Valid
 //! records are packed into requests of at most 1000 entities (the spec's limit) and at most
-//! [`SubmitOptions::max_request_bytes`] bytes of JSON, measured once per entity. A request
+//! [`SubmitOptions::max_request_bytes`] bytes of JSON. Each entity is serialized once, when it
+//! is admitted: its JSON gives its size, and a request body is those JSONs joined inside the
+//! request's frame, so neither sending, nor a retry, nor a split serializes again. A request
 //! answered 413 is split in half and each half resent, down to a single entity.
 //!
 //! Every input record ends in exactly one list of the [`SubmitReport`]:
@@ -301,7 +303,9 @@ impl SubmitReport {
 }
 
 /// What the batching layer needs of an incident or a review.
-pub(crate) trait Entity: Serialize + Send + Sync + Sized + Unpin + 'static {
+pub(crate) trait Entity:
+    Serialize + serde::de::DeserializeOwned + Send + Sync + Sized + Unpin + 'static
+{
     const KIND: EntityKind;
     const LIST_KEY: &'static str;
     fn id(&self) -> &str;
@@ -309,7 +313,6 @@ pub(crate) trait Entity: Serialize + Send + Sync + Sized + Unpin + 'static {
     fn validate(&self) -> Vec<String>;
     fn associations(&self) -> &[Association];
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>);
-    fn take(request: &mut SubmitEntityRequest) -> Vec<Self>;
 }
 
 impl Entity for Incident {
@@ -334,10 +337,6 @@ impl Entity for Incident {
 
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
         request.incidents = items;
-    }
-
-    fn take(request: &mut SubmitEntityRequest) -> Vec<Self> {
-        std::mem::take(&mut request.incidents)
     }
 }
 
@@ -364,31 +363,51 @@ impl Entity for Review {
     fn put(request: &mut SubmitEntityRequest, items: Vec<Self>) {
         request.reviews = items;
     }
-
-    fn take(request: &mut SubmitEntityRequest) -> Vec<Self> {
-        std::mem::take(&mut request.reviews)
-    }
 }
 
-/// The exact size of a request body from the sizes of its entities.
-#[derive(Debug, Clone, Copy)]
-struct Sizing {
-    /// Bytes of a request holding one zero-length entity.
-    base: usize,
+/// A request body around its entities: `{"incidents":[` (or `reviews`), the entities' JSON
+/// separated by commas, then `]`, the other fields of the request, `}`. Its size follows
+/// exactly from the sizes of the entities.
+#[derive(Debug, Clone)]
+struct Frame {
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
 }
 
-impl Sizing {
+impl Frame {
+    /// The frame of `template`, a request without entities.
     fn new<E: Entity>(template: &SubmitEntityRequest) -> Self {
-        let empty = serde_json::to_vec(template).map_or(2, |b| b.len());
-        let others = usize::from(empty > 2);
-        // `"key":[` … `]`, plus a comma when other fields are present.
-        Self {
-            base: empty + E::LIST_KEY.len() + 5 + others,
+        let empty = serde_json::to_vec(template).unwrap_or_else(|_| b"{}".to_vec());
+        // The template's own fields, without its braces.
+        let others = &empty[1..empty.len() - 1];
+        let prefix = format!("{{\"{}\":[", E::LIST_KEY).into_bytes();
+        let mut suffix = b"]".to_vec();
+        if !others.is_empty() {
+            suffix.push(b',');
+            suffix.extend_from_slice(others);
         }
+        suffix.push(b'}');
+        Self { prefix, suffix }
     }
 
-    fn request_bytes(self, entities: usize, entity_bytes: usize) -> usize {
-        self.base + entity_bytes + entities.saturating_sub(1)
+    fn request_bytes(&self, entities: usize, entity_bytes: usize) -> usize {
+        self.prefix.len() + self.suffix.len() + entity_bytes + entities.saturating_sub(1)
+    }
+
+    /// The body of a request holding `entities`.
+    fn body(&self, entities: &[Vec<u8>]) -> bytes::Bytes {
+        let size = self.request_bytes(entities.len(), entities.iter().map(Vec::len).sum());
+        let mut body = Vec::with_capacity(size);
+        body.extend_from_slice(&self.prefix);
+        for (i, entity) in entities.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(entity);
+        }
+        body.extend_from_slice(&self.suffix);
+        debug_assert_eq!(body.len(), size);
+        body.into()
     }
 }
 
@@ -396,40 +415,39 @@ struct Meta {
     id: String,
     position: usize,
     source: Option<String>,
-    size: usize,
     sequence: i64,
 }
 
-struct Batch<E> {
+/// The entities of one request, as JSON, with what is known of each.
+struct Batch {
     metas: Vec<Meta>,
-    entities: Vec<E>,
+    entities: Vec<Vec<u8>>,
 }
 
-enum Step<E> {
+enum Step {
     Reject(Rejected),
-    Send(Batch<E>),
+    Send(Batch),
 }
 
 /// Fills one request at a time.
-struct Batcher<E> {
+struct Batcher {
     metas: Vec<Meta>,
-    entities: Vec<E>,
+    entities: Vec<Vec<u8>>,
     ids: HashSet<String>,
     bytes: usize,
     max_entities: usize,
     max_bytes: usize,
-    sizing: Sizing,
+    frame: Frame,
 }
 
-impl<E: Entity> Batcher<E> {
-    fn push(&mut self, meta: Meta, entity: E) -> Vec<Step<E>> {
+impl Batcher {
+    fn push(&mut self, meta: Meta, entity: Vec<u8>) -> Vec<Step> {
         let mut steps = Vec::new();
         if self.ids.contains(&meta.id)
             && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
         {
             let earlier = self.metas.remove(index);
-            self.entities.remove(index);
-            self.bytes -= earlier.size;
+            self.bytes -= self.entities.remove(index).len();
             steps.push(Step::Reject(Rejected {
                 id: Some(earlier.id),
                 position: earlier.position,
@@ -442,20 +460,20 @@ impl<E: Entity> Batcher<E> {
         }
         let full = self.metas.len() + 1 > self.max_entities
             || self
-                .sizing
-                .request_bytes(self.metas.len() + 1, self.bytes + meta.size)
+                .frame
+                .request_bytes(self.metas.len() + 1, self.bytes + entity.len())
                 > self.max_bytes;
         if full && !self.metas.is_empty() {
             steps.push(Step::Send(self.take()));
         }
         self.ids.insert(meta.id.clone());
-        self.bytes += meta.size;
+        self.bytes += entity.len();
         self.metas.push(meta);
         self.entities.push(entity);
         steps
     }
 
-    fn take(&mut self) -> Batch<E> {
+    fn take(&mut self) -> Batch {
         self.ids.clear();
         self.bytes = 0;
         Batch {
@@ -468,17 +486,19 @@ impl<E: Entity> Batcher<E> {
 /// Turns input records into steps: rejections and full requests.
 struct Producer<'a, E> {
     input: BoxStream<'a, Record<E>>,
-    batcher: Batcher<E>,
-    pending: VecDeque<Step<E>>,
+    batcher: Batcher,
+    pending: VecDeque<Step>,
     position: usize,
     refused_options: Option<Vec<String>>,
     finished: bool,
+    /// Where each entity is serialized before being copied out at its exact size.
+    scratch: Vec<u8>,
 }
 
 impl<E: Entity> Stream for Producer<'_, E> {
-    type Item = Step<E>;
+    type Item = Step;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Step<E>>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Step>> {
         let this = &mut *self;
         loop {
             if let Some(step) = this.pending.pop_front() {
@@ -507,7 +527,7 @@ impl<E: Entity> Stream for Producer<'_, E> {
 }
 
 impl<E: Entity> Producer<'_, E> {
-    fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step<E>> {
+    fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step> {
         let Record { entity, source } = record;
         let id = entity.id().to_string();
         let reject = |reasons: Vec<String>, source: Option<String>| {
@@ -526,11 +546,12 @@ impl<E: Entity> Producer<'_, E> {
         if !reasons.is_empty() {
             return reject(reasons, source);
         }
-        let size = match serde_json::to_vec(&entity) {
-            Ok(bytes) => bytes.len(),
-            Err(e) => return reject(vec![format!("cannot be serialized: {e}")], source),
-        };
-        let alone = self.batcher.sizing.request_bytes(1, size);
+        self.scratch.clear();
+        if let Err(e) = serde_json::to_writer(&mut self.scratch, &entity) {
+            return reject(vec![format!("cannot be serialized: {e}")], source);
+        }
+        let json = self.scratch.as_slice().to_vec();
+        let alone = self.batcher.frame.request_bytes(1, json.len());
         if alone > self.batcher.max_bytes {
             return reject(
                 vec![format!(
@@ -546,9 +567,8 @@ impl<E: Entity> Producer<'_, E> {
             id: id.clone(),
             position,
             source,
-            size,
         };
-        self.batcher.push(meta, entity)
+        self.batcher.push(meta, json)
     }
 }
 
@@ -627,7 +647,7 @@ impl OperationsClient {
             ..Default::default()
         };
         E::put(&mut template, Vec::new());
-        let sizing = Sizing::new::<E>(&template);
+        let frame = Frame::new::<E>(&template);
         let max_entities = options
             .max_entities_per_request
             .clamp(1, spec_facts::SUBMIT_ENTITY_REQUEST_INCIDENTS_MAX_ITEMS);
@@ -641,12 +661,13 @@ impl OperationsClient {
                 bytes: 0,
                 max_entities,
                 max_bytes: options.max_request_bytes,
-                sizing,
+                frame: frame.clone(),
             },
             pending: VecDeque::new(),
             position: 0,
             refused_options,
             finished: false,
+            scratch: Vec::new(),
         };
         let stop: Mutex<Option<String>> = Mutex::new(None);
 
@@ -660,14 +681,14 @@ impl OperationsClient {
                     ),
                     Step::Reject(_) => Vec::new(),
                 };
-                let (template, stop) = (&template, &stop);
+                let (frame, stop) = (&frame, &stop);
                 async move {
                     let mut part = match step {
                         Step::Reject(rejected) => SubmitReport {
                             rejected: vec![rejected],
                             ..Default::default()
                         },
-                        Step::Send(batch) => self.send_batch(batch, template, sizing, stop).await,
+                        Step::Send(batch) => self.send_batch::<E>(batch, frame, stop).await,
                     };
                     part.warnings.splice(0..0, warnings);
                     part
@@ -686,33 +707,30 @@ impl OperationsClient {
     /// Sends one request, splitting it on 413, and accounts for each of its entities.
     async fn send_batch<E: Entity>(
         &self,
-        batch: Batch<E>,
-        template: &SubmitEntityRequest,
-        sizing: Sizing,
+        batch: Batch,
+        frame: &Frame,
         stop: &Mutex<Option<String>>,
     ) -> SubmitReport {
         let mut report = SubmitReport::default();
         let mut work = vec![(batch.metas, batch.entities)];
 
-        while let Some((mut metas, entities)) = work.pop() {
+        while let Some((mut metas, mut entities)) = work.pop() {
             let stopped = stop.lock().expect("stop lock").clone();
             if let Some(reason) = stopped {
                 fail_all::<E>(&mut report, metas, &[reason]);
                 continue;
             }
 
-            let bytes = sizing.request_bytes(metas.len(), metas.iter().map(|m| m.size).sum());
-            let mut request = template.clone();
-            E::put(&mut request, entities);
-            let (result, attempts) = self.submit_raw(&request, self.deadline()).await;
+            let body = frame.body(&entities);
+            let bytes = body.len() as u64;
+            let (result, attempts) = self.submit_json(body, self.deadline()).await;
             report.requests_sent += u64::from(attempts);
             report.retries += u64::from(attempts.saturating_sub(1));
-            report.bytes_sent += (bytes as u64) * u64::from(attempts);
+            report.bytes_sent += bytes * u64::from(attempts);
 
             match result {
-                Ok(answer) => settle(&mut report, metas, &E::take(&mut request), answer),
+                Ok(answer) => settle::<E>(&mut report, metas, &entities, answer),
                 Err(e) if e.status() == Some(413) && metas.len() > 1 => {
-                    let mut entities = E::take(&mut request);
                     let half = metas.len() / 2;
                     let right = (metas.split_off(half), entities.split_off(half));
                     tracing::debug!(
@@ -778,12 +796,12 @@ fn error_messages(error: &Error) -> Vec<String> {
     messages
 }
 
-/// Sorts the entities of a 202 into accepted, failed and unconfirmed; `entities` are the ones
-/// sent, in the order of `metas`.
+/// Sorts the entities of a 202 into accepted, failed and unconfirmed; `entities` are the JSON
+/// of the ones sent, in the order of `metas`.
 fn settle<E: Entity>(
     report: &mut SubmitReport,
     metas: Vec<Meta>,
-    entities: &[E],
+    entities: &[Vec<u8>],
     mut answer: SubmitEntityResponse,
 ) {
     let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
@@ -809,7 +827,12 @@ fn settle<E: Entity>(
         } else if accepted.contains(&meta.id) {
             report.accepted.push(sent::<E>(meta));
         } else {
-            if let Some(keys) = only_unknown_projects(entity, &answer.unknown_project_keys) {
+            // Rare (named in no list, some keys unknown): read the entity back from its JSON.
+            let keys = (!answer.unknown_project_keys.is_empty())
+                .then(|| serde_json::from_slice::<E>(entity).ok())
+                .flatten()
+                .and_then(|entity| only_unknown_projects(&entity, &answer.unknown_project_keys));
+            if let Some(keys) = keys {
                 report.warnings.push(format!(
                     "{} {}: every issue key is in a project jira does not know ({keys}); jira does not store such a {}, so it most likely is not stored (unconfirmed until a GET says otherwise)",
                     E::KIND,
@@ -885,29 +908,39 @@ mod tests {
         }
     }
 
-    fn check_sizing<E: Entity + Clone>(entities: Vec<E>, options: &SubmitOptions) {
+    fn check_frame<E: Entity + Clone>(entities: Vec<E>, options: &SubmitOptions) {
         let mut template = SubmitEntityRequest {
             properties: options.properties.clone(),
             provider_metadata: options.provider_metadata.clone(),
             ..Default::default()
         };
-        let sizing = Sizing::new::<E>(&template);
-        let sizes: usize = entities
+        let frame = Frame::new::<E>(&template);
+        let jsons: Vec<Vec<u8>> = entities
             .iter()
-            .map(|e| serde_json::to_vec(e).unwrap().len())
-            .sum();
+            .map(|e| serde_json::to_vec(e).unwrap())
+            .collect();
+        let body = frame.body(&jsons);
         let n = entities.len();
         E::put(&mut template, entities);
+        let typed = serde_json::to_vec(&template).unwrap();
+
         assert_eq!(
-            sizing.request_bytes(n, sizes),
-            serde_json::to_vec(&template).unwrap().len(),
-            "{}",
-            String::from_utf8(serde_json::to_vec(&template).unwrap()).unwrap()
+            frame.request_bytes(n, jsons.iter().map(Vec::len).sum()),
+            body.len()
         );
+        assert_eq!(
+            body.len(),
+            typed.len(),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let read: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let expected: serde_json::Value = serde_json::from_slice(&typed).unwrap();
+        assert_eq!(read, expected);
     }
 
     #[test]
-    fn request_size_is_computed_exactly_from_entity_sizes() {
+    fn a_body_joined_from_entity_json_is_the_request_serialized() {
         let plain = SubmitOptions::default();
         let full = SubmitOptions::default()
             .property("accountId", "acc-1")
@@ -915,11 +948,11 @@ mod tests {
             .product("pager 2.1");
         for options in [&plain, &full] {
             for n in 1..4 {
-                check_sizing(
+                check_frame(
                     (0..n).map(|i| incident(&format!("INC-{i}"), "é")).collect(),
                     options,
                 );
-                check_sizing(
+                check_frame(
                     (0..n).map(|i| review(&format!("PIR-{i}"))).collect(),
                     options,
                 );

@@ -502,13 +502,23 @@ impl OperationsClient {
         let (result, attempts) = self
             .call(&op, deadline, || api.submit_entity(request))
             .await;
-        let result = match result {
-            Err(e) if e.is_decode() && e.body().is_some_and(|b| b.trim().is_empty()) => {
-                Ok(SubmitEntityResponse::default())
-            }
-            other => other,
-        };
-        (result, attempts)
+        (empty_body_as_default(result), attempts)
+    }
+
+    /// Sends one `submitEntity` request whose body is already JSON (the batching layer's
+    /// path: each entity was serialized once, when admitted). Same answer handling as
+    /// [`submit_raw`](Self::submit_raw).
+    pub(crate) async fn submit_json(
+        &self,
+        body: bytes::Bytes,
+        deadline: Option<Instant>,
+    ) -> (Result<SubmitEntityResponse>, u32) {
+        let op = self.op("submit_entity", "POST", "/bulk");
+        let api = &self.inner.api;
+        let (result, attempts) = self
+            .call(&op, deadline, || api.submit_entity_json(body.clone()))
+            .await;
+        (empty_body_as_default(result), attempts)
     }
 
     /// The incident stored under `id`, or `None` when Jira has none (404). Jira answers with
@@ -800,6 +810,16 @@ fn check_id(operation: &'static str, id: &str, max: usize) -> Result<()> {
 
 fn encode(id: &str) -> String {
     progenitor_client::encode_path(id)
+}
+
+/// A 2xx to a submit with an empty body reads as an empty answer.
+fn empty_body_as_default(result: Result<SubmitEntityResponse>) -> Result<SubmitEntityResponse> {
+    match result {
+        Err(e) if e.is_decode() && e.body().is_some_and(|b| b.trim().is_empty()) => {
+            Ok(SubmitEntityResponse::default())
+        }
+        other => other,
+    }
 }
 
 fn not_found_as_none<T>(result: Result<T>) -> Result<Option<T>> {

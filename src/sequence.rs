@@ -84,19 +84,22 @@ impl SequenceNumbers {
     /// `number` cannot supersede it (equal or lower): Jira will keep what it has.
     pub fn record_sent(&self, id: &str, number: i64) -> Option<i64> {
         let mut state = self.state.lock().expect("sequence lock");
-        let previous = state.entries.get(id).and_then(|e| e.sent);
-        if previous.is_some_and(|p| number <= p) {
-            return previous;
+        if let Some(entry) = state.entries.get_mut(id) {
+            let previous = entry.sent;
+            if previous.is_some_and(|p| number <= p) {
+                return previous;
+            }
+            entry.sent = Some(number);
+            return None;
         }
         state.make_room(id, self.capacity);
-        state
-            .entries
-            .entry(id.to_string())
-            .and_modify(|e| e.sent = Some(number))
-            .or_insert(Entry {
+        state.entries.insert(
+            id.to_string(),
+            Entry {
                 issued: None,
                 sent: Some(number),
-            });
+            },
+        );
         None
     }
 
