@@ -91,6 +91,10 @@ pub struct SubmitOptions {
     pub properties: std::collections::BTreeMap<String, String>,
     /// `providerMetadata` sent with every request.
     pub provider_metadata: Option<ProviderMetadata>,
+    /// List each accepted record in [`SubmitReport::accepted`] (default), or only count them
+    /// in [`SubmitReport::accepted_unlisted`]. Counting keeps a submission of millions of
+    /// records in constant memory; every other outcome is listed record by record either way.
+    pub list_accepted: bool,
 }
 
 impl Default for SubmitOptions {
@@ -101,6 +105,7 @@ impl Default for SubmitOptions {
             concurrency: 4,
             properties: Default::default(),
             provider_metadata: None,
+            list_accepted: true,
         }
     }
 }
@@ -120,6 +125,12 @@ impl SubmitOptions {
     /// Sets [`max_entities_per_request`](Self::max_entities_per_request) (clamped to 1..=1000).
     pub fn max_entities_per_request(mut self, entities: usize) -> Self {
         self.max_entities_per_request = entities;
+        self
+    }
+
+    /// Sets [`list_accepted`](Self::list_accepted).
+    pub fn list_accepted(mut self, list: bool) -> Self {
+        self.list_accepted = list;
         self
     }
 
@@ -244,12 +255,25 @@ pub struct SubmitReport {
     pub retries: u64,
     /// Bytes of request bodies sent, retries included.
     pub bytes_sent: u64,
+    /// Records accepted but not listed in `accepted`, when the submission was made with
+    /// [`SubmitOptions::list_accepted`] off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub accepted_unlisted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl SubmitReport {
     /// Records accounted for.
     pub fn total(&self) -> usize {
-        self.accepted.len() + self.failed.len() + self.rejected.len() + self.unconfirmed.len()
+        self.accepted_count() + self.failed.len() + self.rejected.len() + self.unconfirmed.len()
+    }
+
+    /// Records accepted, listed or only counted.
+    pub fn accepted_count(&self) -> usize {
+        self.accepted.len() + self.accepted_unlisted as usize
     }
 
     /// Every record accepted: nothing failed, rejected or unconfirmed.
@@ -278,6 +302,7 @@ impl SubmitReport {
         self.requests_sent += other.requests_sent;
         self.retries += other.retries;
         self.bytes_sent += other.bytes_sent;
+        self.accepted_unlisted += other.accepted_unlisted;
     }
 
     /// Moves the unconfirmed records of `kind` whose ID is in `stored` to `accepted` (after
@@ -526,7 +551,49 @@ impl<E: Entity> Stream for Producer<'_, E> {
     }
 }
 
-impl<E: Entity> Producer<'_, E> {
+impl<'a, E: Entity> Producer<'a, E> {
+    /// The producer of a submission of `input` under `options`, and the frame every request
+    /// body is built in.
+    fn new(input: BoxStream<'a, Record<E>>, options: &SubmitOptions) -> (Self, Frame) {
+        let refused = options.validate();
+        let refused_options = (!refused.is_empty()).then(|| {
+            refused
+                .iter()
+                .map(|r| format!("request options refused: {r}"))
+                .collect::<Vec<_>>()
+        });
+
+        let mut template = SubmitEntityRequest {
+            properties: options.properties.clone(),
+            provider_metadata: options.provider_metadata.clone(),
+            ..Default::default()
+        };
+        E::put(&mut template, Vec::new());
+        let frame = Frame::new::<E>(&template);
+        let max_entities = options
+            .max_entities_per_request
+            .clamp(1, spec_facts::SUBMIT_ENTITY_REQUEST_INCIDENTS_MAX_ITEMS);
+
+        let producer = Producer {
+            input,
+            batcher: Batcher {
+                metas: Vec::new(),
+                entities: Vec::new(),
+                ids: HashSet::new(),
+                bytes: 0,
+                max_entities,
+                max_bytes: options.max_request_bytes,
+                frame: frame.clone(),
+            },
+            pending: VecDeque::new(),
+            position: 0,
+            refused_options,
+            finished: false,
+            scratch: Vec::new(),
+        };
+        (producer, frame)
+    }
+
     fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step> {
         let Record { entity, source } = record;
         let id = entity.id().to_string();
@@ -633,42 +700,7 @@ impl OperationsClient {
         input: BoxStream<'_, Record<E>>,
         options: &SubmitOptions,
     ) -> SubmitReport {
-        let refused = options.validate();
-        let refused_options = (!refused.is_empty()).then(|| {
-            refused
-                .iter()
-                .map(|r| format!("request options refused: {r}"))
-                .collect::<Vec<_>>()
-        });
-
-        let mut template = SubmitEntityRequest {
-            properties: options.properties.clone(),
-            provider_metadata: options.provider_metadata.clone(),
-            ..Default::default()
-        };
-        E::put(&mut template, Vec::new());
-        let frame = Frame::new::<E>(&template);
-        let max_entities = options
-            .max_entities_per_request
-            .clamp(1, spec_facts::SUBMIT_ENTITY_REQUEST_INCIDENTS_MAX_ITEMS);
-
-        let producer = Producer {
-            input,
-            batcher: Batcher {
-                metas: Vec::new(),
-                entities: Vec::new(),
-                ids: HashSet::new(),
-                bytes: 0,
-                max_entities,
-                max_bytes: options.max_request_bytes,
-                frame: frame.clone(),
-            },
-            pending: VecDeque::new(),
-            position: 0,
-            refused_options,
-            finished: false,
-            scratch: Vec::new(),
-        };
+        let (producer, frame) = Producer::new(input, options);
         let stop: Mutex<Option<String>> = Mutex::new(None);
 
         let mut report = producer
@@ -681,14 +713,16 @@ impl OperationsClient {
                     ),
                     Step::Reject(_) => Vec::new(),
                 };
-                let (frame, stop) = (&frame, &stop);
+                let (frame, stop, list) = (&frame, &stop, options.list_accepted);
                 async move {
                     let mut part = match step {
                         Step::Reject(rejected) => SubmitReport {
                             rejected: vec![rejected],
                             ..Default::default()
                         },
-                        Step::Send(batch) => self.send_batch::<E>(batch, frame, stop).await,
+                        Step::Send(batch) => {
+                            self.send_batch::<E>(batch, frame, stop, list).await
+                        }
                     };
                     part.warnings.splice(0..0, warnings);
                     part
@@ -710,6 +744,7 @@ impl OperationsClient {
         batch: Batch,
         frame: &Frame,
         stop: &Mutex<Option<String>>,
+        list_accepted: bool,
     ) -> SubmitReport {
         let mut report = SubmitReport::default();
         let mut work = vec![(batch.metas, batch.entities)];
@@ -729,7 +764,9 @@ impl OperationsClient {
             report.bytes_sent += bytes * u64::from(attempts);
 
             match result {
-                Ok(answer) => settle::<E>(&mut report, metas, &entities, answer),
+                Ok(answer) => {
+                    settle::<E>(&mut report, metas, &entities, answer, list_accepted)
+                }
                 Err(e) if e.status() == Some(413) && metas.len() > 1 => {
                     let half = metas.len() / 2;
                     let right = (metas.split_off(half), entities.split_off(half));
@@ -761,6 +798,33 @@ impl OperationsClient {
             }
         }
         report
+    }
+}
+
+/// Benchmark support, not API: the request bodies a submission would send, built by the code
+/// that builds them for sending.
+#[doc(hidden)]
+pub mod bench {
+    use super::*;
+
+    /// The bodies `submit_incidents(incidents, options)` would send, in order, each exactly as
+    /// it goes on the wire (records are validated, packed and serialized; nothing is sent).
+    /// Returns the bodies and how many records were rejected.
+    pub fn incident_request_bodies(
+        incidents: Vec<Incident>,
+        options: &SubmitOptions,
+    ) -> (Vec<bytes::Bytes>, usize) {
+        let input = stream::iter(incidents).map(Record::from).boxed();
+        let (producer, frame) = Producer::new(input, options);
+        let mut bodies = Vec::new();
+        let mut rejected = 0;
+        for step in futures::executor::block_on_stream(producer) {
+            match step {
+                Step::Send(batch) => bodies.push(frame.body(&batch.entities)),
+                Step::Reject(_) => rejected += 1,
+            }
+        }
+        (bodies, rejected)
     }
 }
 
@@ -803,6 +867,7 @@ fn settle<E: Entity>(
     metas: Vec<Meta>,
     entities: &[Vec<u8>],
     mut answer: SubmitEntityResponse,
+    list_accepted: bool,
 ) {
     let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
     for (meta, entity) in metas.into_iter().zip(entities) {
@@ -825,7 +890,11 @@ fn settle<E: Entity>(
                 messages,
             });
         } else if accepted.contains(&meta.id) {
-            report.accepted.push(sent::<E>(meta));
+            if list_accepted {
+                report.accepted.push(sent::<E>(meta));
+            } else {
+                report.accepted_unlisted += 1;
+            }
         } else {
             // Rare (named in no list, some keys unknown): read the entity back from its JSON.
             let keys = (!answer.unknown_project_keys.is_empty())

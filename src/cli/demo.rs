@@ -60,7 +60,7 @@ where
 fn counts(report: &SubmitReport) -> String {
     format!(
         "{} accepted, {} failed, {} rejected before sending, {} unconfirmed, {} requests",
-        report.accepted.len(),
+        report.accepted_count(),
         report.failed.len(),
         report.rejected.len(),
         report.unconfirmed.len(),

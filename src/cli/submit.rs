@@ -78,7 +78,12 @@ pub fn parse_pair(text: &str) -> Result<(String, String), String> {
 }
 
 fn options(args: &SubmitArgs) -> Result<SubmitOptions, String> {
-    let mut options = SubmitOptions::new().concurrency(args.concurrency.max(1));
+    // Accepted records are listed only when something reads the list (`--json` prints it,
+    // `--wait` reads each back); otherwise they are counted, so that a backfill of millions
+    // of records runs in constant memory.
+    let mut options = SubmitOptions::new()
+        .concurrency(args.concurrency.max(1))
+        .list_accepted(args.json || args.wait);
     if let Some(bytes) = args.max_request_bytes {
         options = options.max_request_bytes(bytes);
     }
@@ -350,7 +355,7 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
     let mut text = format!(
         "{label}: {} records: {} accepted, {} failed, {} rejected before sending, {} unconfirmed ({} requests, {} retries)\n",
         report.total(),
-        report.accepted.len(),
+        report.accepted_count(),
         report.failed.len(),
         report.rejected.len(),
         report.unconfirmed.len(),
@@ -420,7 +425,7 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
 /// read to its end, as the records after that point are in no list.
 pub fn exit_code(report: &SubmitReport, allow_partial: bool, input_complete: bool) -> ExitCode {
     let done = report.is_complete_success()
-        || (allow_partial && (!report.accepted.is_empty() || report.total() == 0));
+        || (allow_partial && (report.accepted_count() > 0 || report.total() == 0));
     if done && input_complete {
         ExitCode::SUCCESS
     } else {

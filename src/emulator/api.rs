@@ -470,6 +470,11 @@ async fn submit_entity(
         }
     }
 
+    if !shared.retain_entities {
+        shared.count_discarded(stored_incidents.len() + stored_reviews.len());
+        return json(StatusCode::ACCEPTED, &response);
+    }
+
     let entities = |valid: Vec<Valid<'_>>| -> Vec<(String, Entity)> {
         valid
             .into_iter()

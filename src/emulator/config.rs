@@ -215,6 +215,15 @@ pub struct EmulatorConfig {
     pub clock: Arc<dyn Clock>,
     /// Faults injected into the emulated API. Default: none.
     pub faults: Faults,
+    /// Whether accepted incidents and reviews are stored. Default `true`.
+    ///
+    /// A benchmarking option: with `false`, submits are authenticated, validated and answered
+    /// exactly as usual, but the accepted entities are counted
+    /// ([`EmulatorState::discarded_entities`](super::EmulatorState::discarded_entities)) instead
+    /// of stored, so GETs answer 404 and the emulator's memory does not grow with what is sent.
+    /// That lets a process measure its own memory while submitting millions of entities to an
+    /// emulator it runs in-process.
+    pub retain_entities: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -232,6 +241,7 @@ impl Default for EmulatorConfig {
             token_leeway_secs: DEFAULT_LEEWAY_SECS,
             clock: clock::system(),
             faults: Faults::default(),
+            retain_entities: true,
         }
     }
 }
@@ -305,6 +315,13 @@ impl EmulatorConfig {
     /// Injects `faults`.
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Sets [`retain_entities`](Self::retain_entities): `false` validates and counts accepted
+    /// entities without storing them (for benchmarks).
+    pub fn with_retention(mut self, retain: bool) -> Self {
+        self.retain_entities = retain;
         self
     }
 

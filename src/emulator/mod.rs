@@ -51,7 +51,9 @@
 //!   ASCII case. Unknown keys are listed in `unknownProjectKeys` (only those matching the
 //!   spec's `^\w{1,255}$`; others are logged). An entity whose issue associations are all
 //!   unknown is not stored and not listed as accepted; one with at least one known key, or
-//!   with no issue association, is stored whole. Reviews follow the same rule.
+//!   with no issue association, is stored whole. Reviews follow the same rule. An emulator
+//!   started without retention ([`EmulatorConfig::with_retention`], for benchmarks) answers
+//!   submits the same way but counts what it would store instead of storing it.
 //! * **Asynchrony.** Submits become visible after [`EmulatorConfig::submit_delay`], deletes
 //!   after [`EmulatorConfig::delete_delay`] (tokio time; zero means at once). GETs answer what
 //!   is stored now: 200 with the entity exactly as submitted, or 404 without a body. A delete
@@ -160,9 +162,18 @@ pub struct EmulatorState {
     pub answers_lost: u64,
     /// The seed of the fault generator, when faults are configured.
     pub fault_seed: Option<u64>,
+    /// Incidents and reviews accepted but not stored, because the emulator was started without
+    /// retention ([`EmulatorConfig::with_retention`]); always 0 otherwise, and then left out
+    /// of the JSON.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discarded_entities: u64,
     /// The stored IDs, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<StoredIds>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The IDs an emulator stores, each list sorted.
@@ -376,6 +387,7 @@ struct Stats {
     by_status: BTreeMap<u16, u64>,
     resets: u64,
     answers_lost: u64,
+    discarded: u64,
 }
 
 /// Everything the handlers of one emulator share.
@@ -391,6 +403,7 @@ struct Shared {
     submit_delay: Duration,
     delete_delay: Duration,
     max_body_bytes: usize,
+    retain_entities: bool,
 }
 
 impl Shared {
@@ -426,6 +439,7 @@ impl Shared {
             submit_delay: config.submit_delay,
             delete_delay: config.delete_delay,
             max_body_bytes: config.max_body_bytes,
+            retain_entities: config.retain_entities,
         }
     }
 
@@ -453,6 +467,10 @@ impl Shared {
         stats.answers_lost += u64::from(processed);
     }
 
+    fn count_discarded(&self, entities: usize) {
+        self.lock_stats().discarded += entities as u64;
+    }
+
     fn state(&self, with_ids: bool) -> EmulatorState {
         let (counts, ids) = {
             let mut store = self.lock_store();
@@ -467,9 +485,14 @@ impl Shared {
             });
             (store.counts(), ids)
         };
-        let (requests_by_status, connection_resets, answers_lost) = {
+        let (requests_by_status, connection_resets, answers_lost, discarded_entities) = {
             let stats = self.lock_stats();
-            (stats.by_status.clone(), stats.resets, stats.answers_lost)
+            (
+                stats.by_status.clone(),
+                stats.resets,
+                stats.answers_lost,
+                stats.discarded,
+            )
         };
         let (incidents, reviews, workspaces, pending_operations) = counts;
         EmulatorState {
@@ -481,6 +504,7 @@ impl Shared {
             connection_resets,
             answers_lost,
             fault_seed: self.faults.seed(),
+            discarded_entities,
             ids,
         }
     }
