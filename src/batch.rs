@@ -720,9 +720,7 @@ impl OperationsClient {
                             rejected: vec![rejected],
                             ..Default::default()
                         },
-                        Step::Send(batch) => {
-                            self.send_batch::<E>(batch, frame, stop, list).await
-                        }
+                        Step::Send(batch) => self.send_batch::<E>(batch, frame, stop, list).await,
                     };
                     part.warnings.splice(0..0, warnings);
                     part
@@ -764,9 +762,7 @@ impl OperationsClient {
             report.bytes_sent += bytes * u64::from(attempts);
 
             match result {
-                Ok(answer) => {
-                    settle::<E>(&mut report, metas, &entities, answer, list_accepted)
-                }
+                Ok(answer) => settle::<E>(&mut report, metas, &entities, answer, list_accepted),
                 Err(e) if e.status() == Some(413) && metas.len() > 1 => {
                     let half = metas.len() / 2;
                     let right = (metas.split_off(half), entities.split_off(half));

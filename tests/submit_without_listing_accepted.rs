@@ -28,7 +28,9 @@ fn incident(id: &str, issue: &str) -> Incident {
 #[tokio::test]
 async fn accepted_records_are_counted_and_the_others_still_listed() {
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let client = OperationsClient::builder(emu.installation()).build().unwrap();
+    let client = OperationsClient::builder(emu.installation())
+        .build()
+        .unwrap();
     let mut invalid = incident("INC-BAD", "OPS-1");
     invalid.url = String::new();
     let input = vec![
@@ -60,14 +62,22 @@ async fn accepted_records_are_counted_and_the_others_still_listed() {
         assert_eq!(report.rejected.len(), 1);
         assert_eq!(report.rejected[0].id.as_deref(), Some("INC-BAD"));
         assert_eq!(ids(&report.unconfirmed), ["INC-ELSEWHERE"]);
-        assert_eq!(report.unknown_project_keys.iter().collect::<Vec<_>>(), ["NOPE"]);
+        assert_eq!(
+            report.unknown_project_keys.iter().collect::<Vec<_>>(),
+            ["NOPE"]
+        );
         assert_eq!(report.requests_sent, 1);
     }
 
     // The count survives a JSON round trip and is left out when zero.
     let json = serde_json::to_value(&counted).unwrap();
     assert_eq!(json["accepted_unlisted"], 2);
-    assert!(serde_json::to_value(&listed).unwrap().get("accepted_unlisted").is_none());
+    assert!(
+        serde_json::to_value(&listed)
+            .unwrap()
+            .get("accepted_unlisted")
+            .is_none()
+    );
     let back: jira_operations::SubmitReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, counted);
 }
