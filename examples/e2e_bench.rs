@@ -371,11 +371,11 @@ fn compare(args: &[String]) -> Result<(), String> {
         "| incidents | mode | seconds | incidents/s | requests/s | peak RSS MiB | library / plain | library / (plain + its loading) |"
     );
     println!("|---:|---|---:|---:|---:|---:|---:|---:|");
-    for f in 0..args.len() {
-        let seconds = |m: usize| median(results[f][m].iter().map(|r| r.run.seconds).collect());
-        let loading = median(results[f][1].iter().map(|r| r.run.load_seconds).collect());
+    for file_results in &results {
+        let seconds = |m: usize| median(file_results[m].iter().map(|r| r.run.seconds).collect());
+        let loading = median(file_results[1].iter().map(|r| r.run.load_seconds).collect());
         for (m, mode) in MODES.iter().enumerate() {
-            let runs = &results[f][m];
+            let runs = &file_results[m];
             let rss: Vec<f64> = runs.iter().map(|r| r.max_rss_kb as f64 / 1024.0).collect();
             let (lo, hi) = rss
                 .iter()
