@@ -9,6 +9,11 @@
 //!
 //! Required strings must not be empty, except `description`: the spec requires the field but
 //! sets no minimum length, and Jira's treatment of an empty one is not documented.
+//!
+//! Every record of a submission is checked, so the common case is kept cheap: a string no
+//! longer in bytes than a limit in characters is not counted, and URLs and dates of the usual
+//! shapes are recognized by a single scan (`plain_http_url`, `plain_rfc3339`) that accepts
+//! only what the full parsers (`url`, `chrono`) accept; anything else goes to those parsers.
 
 use chrono::Timelike as _;
 
@@ -120,6 +125,15 @@ fn chars(value: &str) -> usize {
     value.chars().count()
 }
 
+/// The length of `value` in characters when it is more than `max`. A character is at least
+/// one byte, so a string of at most `max` bytes is not counted.
+fn over(value: &str, max: usize) -> Option<usize> {
+    if value.len() <= max {
+        return None;
+    }
+    Some(chars(value)).filter(|&n| n > max)
+}
+
 fn schema_version(reasons: &mut Vec<String>, value: &str) {
     if !spec::SCHEMA_VERSION_VALUES.contains(&value) {
         reasons.push(format!(
@@ -132,22 +146,16 @@ fn schema_version(reasons: &mut Vec<String>, value: &str) {
 fn id(reasons: &mut Vec<String>, field: &str, value: &str, max: usize) {
     if value.is_empty() {
         reasons.push(format!("{field} is empty"));
-    } else if chars(value) > max {
-        reasons.push(format!(
-            "{field} is {} characters long, more than {max}",
-            chars(value)
-        ));
+    } else if let Some(n) = over(value, max) {
+        reasons.push(format!("{field} is {n} characters long, more than {max}"));
     }
 }
 
 fn text(reasons: &mut Vec<String>, field: &str, value: &str, required: bool, max: usize) {
     if required && value.trim().is_empty() {
         reasons.push(format!("{field} is empty"));
-    } else if chars(value) > max {
-        reasons.push(format!(
-            "{field} is {} characters long, more than {max}",
-            chars(value)
-        ));
+    } else if let Some(n) = over(value, max) {
+        reasons.push(format!("{field} is {n} characters long, more than {max}"));
     }
 }
 
@@ -156,11 +164,8 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
         reasons.push("url is empty".to_string());
         return;
     }
-    if chars(value) > max {
-        reasons.push(format!(
-            "url is {} characters long, more than {max}",
-            chars(value)
-        ));
+    if let Some(n) = over(value, max) {
+        reasons.push(format!("url is {n} characters long, more than {max}"));
     }
     if let Some(bad) = not_uri_char(value) {
         reasons.push(format!(
@@ -174,6 +179,9 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
             "url `{}` is not a URI: {bad:?} must be percent-encoded {place}",
             shorten(value)
         ));
+        return;
+    }
+    if plain_http_url(value) {
         return;
     }
     match url::Url::parse(value) {
@@ -195,23 +203,34 @@ fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
 /// two hex digits. The lenient WHATWG parser would quietly escape these, and Jira refuses them.
 fn not_uri_char(value: &str) -> Option<char> {
     let bytes = value.as_bytes();
-    for (i, c) in value.char_indices() {
-        let ok = match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' => true,
-            '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '[' | ']' | '@' => true,
-            '!' | '$' | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | ';' | '=' => true,
-            '%' => {
-                bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-            }
-            _ => false,
-        };
-        if !ok {
-            return Some(c);
+    for (i, &b) in bytes.iter().enumerate() {
+        if URI_BYTES[usize::from(b)] {
+            continue;
+        }
+        let escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if !escape {
+            // Every byte of a multi-byte character is over 0x7f, so `i` starts one.
+            return value[i..].chars().next();
         }
     }
     None
 }
+
+/// The bytes a URI may hold as they are (`%` only in an escape): the unreserved and reserved
+/// sets.
+static URI_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let allowed =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=";
+    let mut i = 0;
+    while i < allowed.len() {
+        table[allowed[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// A gen-delim that RFC 3986 allows only in one place, found elsewhere: `[` and `]` enclose
 /// an IP-literal host and nothing else, `@` ends the user information and cannot appear
@@ -267,6 +286,121 @@ fn misplaced_delimiter(value: &str) -> Option<(char, &'static str)> {
     brackets(after_host, HOST).or_else(|| brackets(path_and_query, HOST))
 }
 
+/// Whether `value`, made only of URI characters, is certainly what `url` parses as an
+/// absolute http(s) URL with a host, seen by one scan: `http://` or `https://`; a host of
+/// non-empty dot-separated labels of ASCII letters, digits and `-`, none starting with `xn--`
+/// (punycode, which the parser decodes and may refuse) and the last neither all digits nor
+/// starting with `0x` (which the parser reads as an IPv4 address); an optional port of 1 to
+/// 5 digits up to 65535; then nothing, or `/`, `?` or `#` and anything (the parser escapes
+/// what it must in a path, query or fragment and refuses none of it). `false` only means the
+/// full parser decides.
+fn plain_http_url(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut i = if b.starts_with(b"https://") {
+        8
+    } else if b.starts_with(b"http://") {
+        7
+    } else {
+        return false;
+    };
+
+    let mut label = i;
+    loop {
+        match b.get(i) {
+            Some(c) if c.is_ascii_alphanumeric() || *c == b'-' => i += 1,
+            Some(b'.') if plain_label(&b[label..i]) => {
+                i += 1;
+                label = i;
+            }
+            _ => break,
+        }
+    }
+    let last = &b[label..i];
+    if !plain_label(last)
+        || last.iter().all(u8::is_ascii_digit)
+        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"))
+    {
+        return false;
+    }
+
+    if b.get(i) == Some(&b':') {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let port = b[i + 1..i + 1 + digits]
+            .iter()
+            .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+        if !(1..=5).contains(&digits) || port > 65535 {
+            return false;
+        }
+        i += 1 + digits;
+    }
+    matches!(b.get(i), None | Some(b'/' | b'?' | b'#'))
+}
+
+/// A non-empty host label that is not punycode.
+fn plain_label(label: &[u8]) -> bool {
+    !label.is_empty()
+        && !label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+}
+
+/// Whether `value` is certainly what chrono parses as RFC 3339, seen by one scan:
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, then `Z` or `+HH:MM` /
+/// `-HH:MM`, with a real calendar date, hours up to 23, minutes and seconds up to 59 and an
+/// offset under 24 hours. `false` only means chrono decides (it also takes a lowercase `t` or
+/// `z`, a space for `T`, a leap second, longer fractions).
+fn plain_rfc3339(value: &str) -> bool {
+    let b = value.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return false;
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return false;
+    }
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        let fraction = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if !(1..=9).contains(&fraction) {
+            return false;
+        }
+        at += 1 + fraction;
+    }
+    match &b[at..] {
+        [b'Z'] => true,
+        [b'+' | b'-', ..] if b.len() == at + 6 && b[at + 3] == b':' => {
+            matches!((digits(at + 1..at + 3), digits(at + 4..at + 6)), (Some(h), Some(m)) if h <= 23 && m <= 59)
+        }
+        _ => false,
+    }
+}
+
 /// RFC 3339's `date-time` as JSON Schema's `format` reads it, which is stricter than
 /// chrono's parser in two ways: the date and time are separated by `T` (chrono also takes a
 /// space), and a leap second (`:60`) exists only at 23:59 UTC (chrono takes it at any minute).
@@ -275,6 +409,13 @@ fn date(reasons: &mut Vec<String>, field: &str, value: &str) {
         reasons.push(format!("{field} is empty"));
         return;
     }
+    if !plain_rfc3339(value) {
+        parsed_date(reasons, field, value);
+    }
+}
+
+/// [`date`] by chrono's parser and the two rules it does not apply.
+fn parsed_date(reasons: &mut Vec<String>, field: &str, value: &str) {
     let parsed = match chrono::DateTime::parse_from_rfc3339(value) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -632,5 +773,98 @@ mod tests {
             validate_incident(&i),
             ["description is 5001 characters long, more than 5000"]
         );
+    }
+
+    fn url_parses(value: &str) -> bool {
+        url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+    }
+
+    #[test]
+    fn usual_urls_and_dates_take_the_fast_path_and_others_the_parsers() {
+        for url in [
+            "https://status.example.com/incidents/12/timeline?source=synthetic",
+            "http://localhost:8080",
+            "https://ops.example#top",
+            "https://a-b.c9.example/x%20y",
+        ] {
+            assert!(plain_http_url(url), "{url}");
+            assert!(url_parses(url), "{url}");
+        }
+        for url in [
+            "HTTPS://ops.example/",
+            "https://user@ops.example/",
+            "https://[::1]/",
+            "https://10.0.0.1/",
+            "https://xn--caf-dma.example/",
+            "https://ops.example:65536/",
+            "https://ops..example/",
+            "ftp://ops.example/",
+        ] {
+            assert!(!plain_http_url(url), "{url}");
+        }
+        for date in [
+            "2024-01-01T00:01:00.000Z",
+            "2024-02-29T23:59:59+05:30",
+            "2000-02-29T00:00:00-00:00",
+            "2024-01-15T10:05:00.123456789Z",
+        ] {
+            assert!(plain_rfc3339(date), "{date}");
+            assert!(chrono::DateTime::parse_from_rfc3339(date).is_ok(), "{date}");
+        }
+        for date in [
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2024-01-15t10:05:00z",
+            "2024-01-15T24:00:00Z",
+            "2024-01-15T10:05:60Z",
+            "2024-01-15T10:05:00.Z",
+            "2024-01-15T10:05:00+24:00",
+            "2024-01-15T10:05:00",
+        ] {
+            assert!(!plain_rfc3339(date), "{date}");
+        }
+
+        // What the fast paths leave alone is still judged by the parsers.
+        let mut i = incident();
+        i.created_date = "2024-01-15t10:05:00z".into();
+        i.last_updated = "2023-02-29T00:00:00Z".into();
+        i.url = "HTTPS://OPS.EXAMPLE/1".into();
+        let reasons = validate_incident(&i);
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(reasons[0].starts_with("lastUpdated `2023-02-29T00:00:00Z`"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_url_recognized_without_parsing_is_one_the_parser_accepts(
+            scheme in proptest::sample::select(vec!["http://", "https://", "HTTP://", "http:/", "ftp://"]),
+            host in "([a-zA-Z0-9-]{0,4}|xn--[a-z]{0,3}|0[xX][0-9a-f]{0,2}|[0-9]{1,4})(\\.([a-zA-Z0-9-]{0,4}|xn--[a-z]{0,3}|0[xX][0-9a-f]{0,2}|[0-9]{1,4})){0,4}",
+            port in proptest::option::of("[0-9]{0,7}"),
+            rest in "([/?#][a-zA-Z0-9/?#%._~:@!$&'()*+,;=\\[\\]-]{0,12})?",
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let value = format!("{scheme}{host}{port}{rest}");
+            if not_uri_char(&value).is_none() && plain_http_url(&value) {
+                proptest::prop_assert!(url_parses(&value), "{}", value);
+            }
+        }
+
+        #[test]
+        fn a_date_recognized_without_chrono_is_one_chrono_accepts(
+            (year, month, day) in (0u32..10_000, 0u32..14, 0u32..33),
+            (hour, minute, second) in (0u32..26, 0u32..62, 0u32..62),
+            fraction in "(\\.[0-9]{0,11})?",
+            offset in "(Z|z|[+-][0-9]{2}:[0-9]{2}|[+-][0-9]{4})?",
+            separator in proptest::sample::select(vec!["T", "t", " "]),
+        ) {
+            let value = format!(
+                "{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{fraction}{offset}"
+            );
+            if plain_rfc3339(&value) {
+                let mut reasons = Vec::new();
+                parsed_date(&mut reasons, "createdDate", &value);
+                proptest::prop_assert!(reasons.is_empty(), "{}: {:?}", value, reasons);
+            }
+        }
     }
 }
