@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router, http::StatusCode};
+use jira_operations::OperationsClient;
 use jira_operations::auth::{Clock, MemoryStore, SystemClock, Verifier};
 use jira_operations::provider::{
     ConnectAuthLayer, Container, FetchWorkspacesRequest, FetchWorkspacesResponse, InstallVerifier,
@@ -17,7 +18,6 @@ use jira_operations::provider::{
     VerifiedCall, VerifiedInstall, Workspace, at_base_path,
 };
 use jira_operations::types::Incident;
-use jira_operations::{OperationsClient, SubmitOptions};
 use serde_json::{Value, json};
 
 #[derive(Clone)]
@@ -31,26 +31,21 @@ struct App {
 pub fn app(base_url: &str, installs: InstallVerifier, clock: Arc<dyn Clock>) -> Router {
     let base_url = base_url.trim_end_matches('/').to_string();
     let store = MemoryStore::new();
-    let calls = Verifier::new(store.clone(), &base_url)
-        .clock(clock.clone())
-        .decoded_path_fallback(true);
+    let calls = Verifier::new(store.clone(), &base_url).clock(clock.clone());
+    let state = App {
+        base_url: base_url.clone(),
+        store,
+        clock,
+    };
+    let install = post(installed).layer(SignedInstallLayer::new(installs));
     let routes = Router::new()
         .route("/workspaces", post(fetch_workspaces))
         .route("/containers/search", get(search_containers))
-        .layer(ConnectAuthLayer::new(calls)) // covers the routes above only
-        .route(
-            "/installed",
-            post(installed).layer(SignedInstallLayer::new(installs)),
-        )
+        // Covers the routes above only: the install has its own check, the descriptor is public.
+        .layer(ConnectAuthLayer::new(calls.decoded_path_fallback(true)))
+        .route("/installed", install)
         .route("/atlassian-connect.json", get(descriptor));
-    at_base_path(
-        &base_url.clone(),
-        routes.with_state(App {
-            base_url,
-            store,
-            clock,
-        }),
-    )
+    at_base_path(&base_url, routes.with_state(state))
 }
 
 async fn descriptor(State(app): State<App>) -> Json<Value> {
@@ -74,10 +69,8 @@ async fn installed(State(app): State<App>, VerifiedInstall(site): VerifiedInstal
     app.store.insert(site.client_key.clone(), site.clone());
 
     // A real app would queue this push rather than hold up Jira's callback.
-    let Ok(client) = OperationsClient::builder(site.clone())
-        .clock(app.clock.clone())
-        .build()
-    else {
+    let client = OperationsClient::builder(site.clone()).clock(app.clock.clone());
+    let Ok(client) = client.build() else {
         return StatusCode::BAD_REQUEST;
     };
     let now = chrono::DateTime::from_timestamp(app.clock.now_secs() as i64, 0).unwrap_or_default();
@@ -89,7 +82,7 @@ async fn installed(State(app): State<App>, VerifiedInstall(site): VerifiedInstal
     }))
     .expect("a valid incident");
     let report = client
-        .submit_incidents([incident], &SubmitOptions::default())
+        .submit_incidents([incident], &Default::default())
         .await;
     if !report.is_complete_success() {
         tracing::error!("pushing to {} failed: {:?}", site.base_url, report.failed);
@@ -111,21 +104,15 @@ async fn search_containers(
 ) -> Json<SearchContainersResponse> {
     let names = ["checkout", "payments-api"].into_iter();
     let matching = names.filter(|name| name.contains(q.search_query.as_str()));
-    Json(
-        matching
-            .map(|name| Container::new(format!("ws-1/{name}").parse().unwrap()))
-            .collect(),
-    )
+    let ids = matching.map(|name| format!("ws-1/{name}").parse().unwrap());
+    Json(ids.map(Container::new).collect())
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt::init();
     let base_url = std::env::var("APP_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
-    let app = app(
-        &base_url,
-        InstallVerifier::new(&base_url),
-        Arc::new(SystemClock),
-    );
+    let installs = InstallVerifier::new(&base_url);
+    let app = app(&base_url, installs, Arc::new(SystemClock));
     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await
 }

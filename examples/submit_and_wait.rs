@@ -4,6 +4,8 @@
 //! the body of the `installed` lifecycle callback Jira sent the app (app key, client key,
 //! shared secret and the site's base URL).
 
+use std::collections::HashMap;
+
 use jira_operations::auth::Installation;
 use jira_operations::types::Incident;
 use jira_operations::{OperationsClient, StoredTarget, SubmitOptions, WaitPolicy};
@@ -17,39 +19,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let installation: Installation = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     let client = OperationsClient::new(installation)?;
 
+    // Each ID gets a sequence number above any this client sent for it before.
+    let mut numbers = HashMap::new();
     let mut incidents = Vec::new();
     for id in ["EXAMPLE-1", "EXAMPLE-2"] {
+        let number = client.incident_sequence_numbers().next(id);
+        numbers.insert(id.to_string(), number);
         let incident: Incident = serde_json::from_value(json!({
-            "schemaVersion": "1.0", "id": id, "summary": "VPN gateway down",
-            "description": "Users cannot connect.", "url": format!("https://ops.example/{id}"),
+            "schemaVersion": "1.0", "id": id, "updateSequenceNumber": number,
+            "summary": "VPN gateway down", "description": "Users cannot connect.",
+            "url": format!("https://ops.example/{id}"), "status": "open",
             "createdDate": "2024-01-15T10:00:00Z", "lastUpdated": "2024-01-15T10:05:00Z",
-            "status": "open", "affectedComponents": ["vpn-gateway"],
-            // Issued per ID, always above what this client sent before.
-            "updateSequenceNumber": client.incident_sequence_numbers().next(id),
+            "affectedComponents": ["vpn-gateway"],
         }))?;
         incidents.push(incident);
     }
-    let numbers: Vec<(String, i64)> = incidents
-        .iter()
-        .map(|i| (i.id.clone(), i.update_sequence_number))
-        .collect();
 
     let options = SubmitOptions::default().property("source", "example");
     let report = client.submit_incidents(incidents, &options).await;
     println!("{}", serde_json::to_string_pretty(&report)?);
 
     // Accepted or not named: wait for both; failed and rejected ones will never appear.
-    let targets: Vec<StoredTarget> = report
-        .accepted
-        .iter()
-        .chain(&report.unconfirmed)
-        .map(|sent| {
-            let number = numbers
-                .iter()
-                .find(|(id, _)| *id == sent.id)
-                .map(|(_, n)| *n);
-            StoredTarget::incident(&sent.id, number)
-        })
+    let targets: Vec<StoredTarget> = (report.accepted.iter().chain(&report.unconfirmed))
+        .map(|sent| StoredTarget::incident(&sent.id, numbers.get(&sent.id).copied()))
         .collect();
     client
         .wait_until_all_stored(&targets, &WaitPolicy::default())
