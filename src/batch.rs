@@ -11,16 +11,19 @@
 //!
 //! Every input record ends in exactly one list of the [`SubmitReport`]:
 //!
-//! * `accepted`: named in the 202 answer's `acceptedIncidents`;
-//! * `failed`: named in `failedIncidents`, or sent in a request Jira refused outright (400,
-//!   401, 403, a 413 for one entity, a 429 that outlasted the retries, …);
+//! * `accepted`: an incident named in the 202 answer's `acceptedIncidents`;
+//! * `failed`: an incident named in `failedIncidents`; a record in a request Jira refused
+//!   outright (400, 401, 403, a 413 for one entity, a 429 that outlasted the retries, …) or
+//!   that could not be sent (connection refused); or one held back because such a refusal
+//!   (401, 403, a redirect) ended the submission;
 //! * `rejected`: never sent (invalid, larger than a request may be, superseded by a duplicate,
 //!   or refused request-level options);
-//! * `unconfirmed`: sent but named in no list, which is every review since the 202 schema has
-//!   no review fields, or sent in a request whose fate is unknown (the connection broke, a
-//!   gateway answered 5xx, the deadline passed): those may have been stored. An entity whose
-//!   issue keys all lie in projects the answer calls unknown stays here too, with a warning:
-//!   Jira does not store it, but its answer does not say so.
+//! * `unconfirmed`: sent but not settled by the answer, which is every review (the 202
+//!   schema has no review fields) and any incident named in no list, or sent in a request
+//!   whose fate is unknown (the connection broke, a gateway answered 5xx, the deadline
+//!   passed): those may have been stored. An entity whose issue keys all lie in projects the
+//!   answer calls unknown stays here too, with a warning: Jira does not store it, but its
+//!   answer does not say so.
 //!
 //! Duplicate IDs: two records with one ID are never sent in the same request. While a request
 //! is being filled, a later record replaces an earlier one with the same ID, and the earlier is
@@ -867,7 +870,7 @@ fn settle<E: Entity>(
 ) {
     let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
     for (meta, entity) in metas.into_iter().zip(entities) {
-        if let Some(errors) = answer.failed_incidents.remove(&meta.id) {
+        let failure = answer.failed_incidents.remove(&meta.id).map(|errors| {
             let mut messages: Vec<String> = errors
                 .into_iter()
                 .map(|e| match e.error_trace_id {
@@ -878,6 +881,26 @@ fn settle<E: Entity>(
             if messages.is_empty() {
                 messages.push("jira listed it as failed without a message".to_string());
             }
+            messages
+        });
+
+        // The answer's lists are documented for incidents only; what Jira puts there for
+        // reviews is not, so they settle no review: it stays unconfirmed until read back, and
+        // a failure Jira reports under its ID is kept as a warning.
+        if E::KIND == EntityKind::Review {
+            if let Some(messages) = failure {
+                report.warnings.push(format!(
+                    "review {}: jira's answer lists this id under failedIncidents: {}; \
+                     unconfirmed until a GET says otherwise",
+                    meta.id,
+                    messages.join("; ")
+                ));
+            }
+            report.unconfirmed.push(sent::<E>(meta));
+            continue;
+        }
+
+        if let Some(messages) = failure {
             report.failed.push(Failed {
                 kind: E::KIND,
                 id: meta.id,

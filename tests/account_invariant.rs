@@ -2,7 +2,9 @@
 //! and random server answers per request (a 202 naming random subsets, 413, 400, 401, 429 then
 //! 202, 503 forever, an unreadable 202, a connection reset once or always, a refused
 //! connection), every input record appears exactly once across accepted, failed, rejected and
-//! unconfirmed, under its own position and ID.
+//! unconfirmed, under its own position and ID, and in the list that the server's last answer
+//! about it calls for. The server knows each record by its `updateSequenceNumber`, which the
+//! test sets to the record's position.
 
 mod common;
 
@@ -106,6 +108,50 @@ fn hash(value: impl Hash) -> u64 {
     hasher.finish()
 }
 
+/// What the server last answered to a request that carried a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    /// A 202 naming it in `acceptedIncidents`.
+    Accepted,
+    /// A 202 naming it in `failedIncidents`.
+    Failed,
+    /// A 202 naming it nowhere.
+    Unnamed,
+    /// A 4xx refusing the whole request.
+    Refused(u16),
+    RateLimited,
+    Unavailable,
+    /// A 202 whose body cannot be read.
+    Unreadable,
+    /// The connection was reset instead of an answer.
+    Reset,
+}
+
+/// The list a record must end in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    Accepted,
+    Failed,
+    Unconfirmed,
+    Rejected,
+}
+
+/// What the report must say of a record the server last answered with `verdict` (`None`: the
+/// record never reached it).
+fn expected(reviews: bool, verdict: Option<Verdict>) -> Outcome {
+    match verdict {
+        // Held back after a refusal that ends the submission, or the connection was refused.
+        None => Outcome::Failed,
+        // The answer's lists speak of incidents; reviews stay unconfirmed whatever they say.
+        Some(Verdict::Accepted | Verdict::Failed) if reviews => Outcome::Unconfirmed,
+        Some(Verdict::Accepted) => Outcome::Accepted,
+        Some(Verdict::Failed | Verdict::Refused(_) | Verdict::RateLimited) => Outcome::Failed,
+        Some(Verdict::Unnamed | Verdict::Unavailable | Verdict::Unreadable | Verdict::Reset) => {
+            Outcome::Unconfirmed
+        }
+    }
+}
+
 enum Reply {
     Http(u16, &'static str, String, Vec<(&'static str, &'static str)>),
     Reset,
@@ -115,6 +161,8 @@ struct Server {
     behaviours: Vec<Behaviour>,
     seed: u64,
     attempts: Mutex<HashMap<u64, u32>>,
+    /// The last verdict on each record, by its sequence number (its position).
+    verdicts: Mutex<HashMap<usize, Verdict>>,
 }
 
 impl Server {
@@ -129,6 +177,10 @@ impl Server {
             .iter()
             .map(|e| e["id"].as_str().unwrap().to_string())
             .collect();
+        let positions: Vec<usize> = list
+            .iter()
+            .map(|e| e["updateSequenceNumber"].as_u64().unwrap() as usize)
+            .collect();
         let key = hash(&ids);
         let attempt = {
             let mut attempts = self.attempts.lock().unwrap();
@@ -140,7 +192,7 @@ impl Server {
         let json_reply = |status, body: serde_json::Value| {
             Reply::Http(status, "application/json", body.to_string(), vec![])
         };
-        match behaviour {
+        let reply = match behaviour {
             Behaviour::Accept => json_reply(202, self.accept(&ids)),
             Behaviour::TooLarge => {
                 json_reply(413, serde_json::json!([{"message": "Data is too large"}]))
@@ -166,14 +218,37 @@ impl Server {
             Behaviour::ResetOnceThenAccept if attempt == 1 => Reply::Reset,
             Behaviour::ResetOnceThenAccept => json_reply(202, self.accept(&ids)),
             Behaviour::ResetForever => Reply::Reset,
+        };
+
+        let mut verdicts = self.verdicts.lock().unwrap();
+        for (id, position) in ids.iter().zip(positions) {
+            let verdict = match (&reply, behaviour) {
+                (Reply::Reset, _) => Verdict::Reset,
+                (Reply::Http(202, ..), Behaviour::UnreadableAccept) => Verdict::Unreadable,
+                (Reply::Http(202, ..), _) => match self.verdict_on(id) {
+                    0 => Verdict::Accepted,
+                    1 => Verdict::Failed,
+                    _ => Verdict::Unnamed,
+                },
+                (Reply::Http(429, ..), _) => Verdict::RateLimited,
+                (Reply::Http(503, ..), _) => Verdict::Unavailable,
+                (Reply::Http(status, ..), _) => Verdict::Refused(*status),
+            };
+            verdicts.insert(position, verdict);
         }
+        reply
+    }
+
+    /// 0: accepted, 1: failed, 2: named nowhere, in a 202 that names IDs.
+    fn verdict_on(&self, id: &str) -> u64 {
+        hash((self.seed, id)) % 3
     }
 
     fn accept(&self, ids: &[String]) -> serde_json::Value {
         let mut accepted = Vec::new();
         let mut failed = serde_json::Map::new();
         for id in ids {
-            match hash((self.seed, id)) % 3 {
+            match self.verdict_on(id) {
                 0 => accepted.push(id.clone()),
                 1 => {
                     failed.insert(id.clone(), serde_json::json!([{"message": "refused"}]));
@@ -234,14 +309,16 @@ impl Server {
     }
 }
 
-async fn submit(case: &Case) -> SubmitReport {
+async fn submit(case: &Case) -> (SubmitReport, HashMap<usize, Verdict>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = Arc::new(Server {
         behaviours: case.behaviours.clone(),
         seed: case.seed,
         attempts: Mutex::new(HashMap::new()),
+        verdicts: Mutex::new(HashMap::new()),
     });
+    let seen = server.clone();
     if case.refused {
         drop(listener);
     } else {
@@ -281,9 +358,10 @@ async fn submit(case: &Case) -> SubmitReport {
             }
             r
         });
-        client
+        let report = client
             .submit_reviews(reviews.collect::<Vec<_>>(), &options)
-            .await
+            .await;
+        (report, seen.verdicts.lock().unwrap().clone())
     } else {
         let incidents = case.records.iter().enumerate().map(|(i, spec)| {
             let (id, i) = variant(spec, i);
@@ -297,13 +375,18 @@ async fn submit(case: &Case) -> SubmitReport {
             }
             r
         });
-        client
+        let report = client
             .submit_incidents(incidents.collect::<Vec<_>>(), &options)
-            .await
+            .await;
+        (report, seen.verdicts.lock().unwrap().clone())
     }
 }
 
-fn check(case: &Case, report: &SubmitReport) -> Result<(), TestCaseError> {
+fn check(
+    case: &Case,
+    report: &SubmitReport,
+    verdicts: &HashMap<usize, Verdict>,
+) -> Result<(), TestCaseError> {
     let n = case.records.len();
     prop_assert_eq!(report.total(), n, "{:#?}", report);
 
@@ -356,6 +439,63 @@ fn check(case: &Case, report: &SubmitReport) -> Result<(), TestCaseError> {
     }
     for rejected in &report.rejected {
         prop_assert!(!rejected.reasons.is_empty());
+        let spec = &case.records[rejected.position];
+        let superseded = case.records[rejected.position + 1..]
+            .iter()
+            .any(|later| later.id == spec.id);
+        prop_assert!(
+            !spec.valid || spec.oversized || superseded,
+            "a sendable record was rejected: {:?}",
+            rejected
+        );
+    }
+
+    // Each record is where the server's last word on it puts it.
+    let lists = [
+        (
+            Outcome::Accepted,
+            report
+                .accepted
+                .iter()
+                .map(|s| s.position)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Outcome::Failed,
+            report.failed.iter().map(|s| s.position).collect(),
+        ),
+        (
+            Outcome::Unconfirmed,
+            report.unconfirmed.iter().map(|s| s.position).collect(),
+        ),
+        (
+            Outcome::Rejected,
+            report.rejected.iter().map(|r| r.position).collect(),
+        ),
+    ];
+    for (outcome, positions) in lists {
+        for position in positions {
+            let verdict = verdicts.get(&position).copied();
+            let want = if outcome == Outcome::Rejected {
+                prop_assert_eq!(verdict, None, "a rejected record reached the server");
+                Outcome::Rejected
+            } else {
+                expected(case.reviews, verdict)
+            };
+            prop_assert_eq!(
+                outcome,
+                want,
+                "record {} (last verdict {:?}) is in the wrong list: {:#?}",
+                position,
+                verdict,
+                report
+            );
+        }
+    }
+    for failed in &report.failed {
+        if verdicts.get(&failed.position) == Some(&Verdict::Failed) {
+            prop_assert_eq!(&failed.messages, &vec!["refused".to_string()]);
+        }
     }
     if case.refused {
         prop_assert!(report.accepted.is_empty() && report.unconfirmed.is_empty());
@@ -365,7 +505,7 @@ fn check(case: &Case, report: &SubmitReport) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn every_record_is_accounted_for_exactly_once(case in case()) {
@@ -374,7 +514,7 @@ proptest! {
             .start_paused(true)
             .build()
             .unwrap();
-        let report = runtime.block_on(submit(&case));
-        check(&case, &report)?;
+        let (report, verdicts) = runtime.block_on(submit(&case));
+        check(&case, &report, &verdicts)?;
     }
 }

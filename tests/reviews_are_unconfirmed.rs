@@ -89,3 +89,41 @@ async fn a_202_with_an_empty_body_leaves_reviews_unconfirmed() {
     assert_eq!(report.unconfirmed.len(), 1);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
+
+#[tokio::test(start_paused = true)]
+async fn review_ids_in_the_incident_lists_settle_nothing_and_a_failure_is_kept_as_a_warning() {
+    let server = MockServer::start_async().await;
+    let (_mock, log) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![json(
+            202,
+            json!({
+                "acceptedIncidents": ["PIR-1"],
+                "failedIncidents": {"PIR-2": [{"message": "reviews must name an incident", "errorTraceId": "t-9"}]},
+            }),
+        )],
+    )
+    .await;
+
+    let report = client(&server)
+        .submit_reviews(
+            vec![review("PIR-1"), review("PIR-2")],
+            &SubmitOptions::default(),
+        )
+        .await;
+
+    assert_eq!(log.len(), 1);
+    assert!(report.accepted.is_empty(), "{:?}", report.accepted);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let unconfirmed: Vec<_> = report.unconfirmed.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(unconfirmed, ["PIR-1", "PIR-2"]);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    let warning = &report.warnings[0];
+    assert!(warning.starts_with("review PIR-2: "), "{warning}");
+    assert!(
+        warning.contains("reviews must name an incident (errorTraceId t-9)"),
+        "{warning}"
+    );
+}
