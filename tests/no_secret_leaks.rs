@@ -103,6 +103,17 @@ fn debug_output_never_shows_the_secret_or_a_token() {
         query: None,
         authorization: Some(&authorization),
     };
+    assert_clean("Incoming", &format!("{incoming:?} {incoming:#?}"), &tokens);
+    let in_query = format!("workspaceId=1&jwt={token}");
+    let from_query = Incoming {
+        method: "GET",
+        path: "/rest/operations/1.0/linkedWorkspaces",
+        query: Some(&in_query),
+        authorization: None,
+    };
+    let shown = format!("{from_query:?}");
+    assert_clean("Incoming with a jwt parameter", &shown, &tokens);
+    assert!(shown.contains("workspaceId=1&jwt=<redacted>"), "{shown}");
     let verified = verifier.verify(&incoming, false).expect("verifies");
     assert_clean("Verified", &format!("{verified:?} {verified:#?}"), &tokens);
 

@@ -130,8 +130,9 @@ struct Claims {
     qsh: Option<String>,
 }
 
-/// The request being verified, as received.
-#[derive(Debug, Clone, Copy)]
+/// The request being verified, as received. Its `Debug` shows the scheme of the
+/// `Authorization` header but never the token, and hides a `jwt` query parameter's value.
+#[derive(Clone, Copy)]
 pub struct Incoming<'a> {
     /// HTTP method.
     pub method: &'a str,
@@ -141,6 +142,32 @@ pub struct Incoming<'a> {
     pub query: Option<&'a str>,
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a str>,
+}
+
+impl fmt::Debug for Incoming<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query = self.query.map(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| match name.as_ref() {
+                    "jwt" => format!("{name}=<redacted>"),
+                    _ => format!("{name}={value}"),
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        let authorization = self
+            .authorization
+            .map(|header| match header.split_once(' ') {
+                Some((scheme, _)) => format!("<redacted, scheme {scheme}>"),
+                None => "<redacted>".to_string(),
+            });
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("authorization", &authorization)
+            .finish()
+    }
 }
 
 impl Incoming<'_> {

@@ -6,8 +6,9 @@ use std::time::Duration;
 use clap::Args;
 use jira_operations::{Installation, OperationsClient};
 
-/// How to reach and sign for a Jira site. Flags override the installation file.
-#[derive(Debug, Clone, Args)]
+/// How to reach and sign for a Jira site. Flags override the installation file. Its `Debug`
+/// leaves the shared secret out.
+#[derive(Clone, Args)]
 #[command(next_help_heading = "Site (where to send, how to sign)")]
 pub struct SiteArgs {
     /// The installation: the JSON body of the app's `installed` callback (`key`, `clientKey`,
@@ -39,6 +40,22 @@ pub struct SiteArgs {
     /// Give up on any one API call after this many seconds, retries included.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+impl std::fmt::Debug for SiteArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteArgs")
+            .field("installation", &self.installation)
+            .field("base_url", &self.base_url)
+            .field("app_key", &self.app_key)
+            .field("client_key", &self.client_key)
+            .field(
+                "shared_secret",
+                &self.shared_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl SiteArgs {
@@ -93,5 +110,28 @@ impl SiteArgs {
             .overall_timeout(Duration::from_secs(self.timeout))
             .build()
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_shared_secret_out() {
+        let args = SiteArgs {
+            installation: None,
+            base_url: Some("https://example.atlassian.net".into()),
+            app_key: Some("com.example.app".into()),
+            client_key: Some("client-1".into()),
+            shared_secret: Some("s3cr3t-value".into()),
+            timeout: 120,
+        };
+
+        let shown = format!("{args:?} {args:#?}");
+
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(shown.contains("com.example.app"), "{shown}");
     }
 }
