@@ -129,6 +129,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     sequence_capacity: usize,
+    token_lifetime: Duration,
 }
 
 impl ClientBuilder {
@@ -177,6 +178,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long each request's token stays valid: its `exp` is its `iat` plus this (default
+    /// three minutes, what Atlassian's libraries use). Every attempt gets a fresh token, so a
+    /// long wait between retries never needs a longer one.
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
     /// How many entity IDs the client remembers the last sent `updateSequenceNumber` of
     /// (default [`SequenceNumbers::DEFAULT_CAPACITY`]).
     pub fn sequence_capacity(mut self, capacity: usize) -> Self {
@@ -198,8 +207,9 @@ impl ClientBuilder {
         }
         let base_path = parsed.path().trim_end_matches('/').to_string();
 
-        let signer = Signer::new(&self.installation, self.clock.clone())
-            .map_err(|e| Error::sign(e.to_string()))?;
+        let signer =
+            Signer::with_lifetime(&self.installation, self.clock.clone(), self.token_lifetime)
+                .map_err(|e| Error::sign(e.to_string()))?;
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -278,6 +288,7 @@ impl OperationsClient {
             retry: RetryPolicy::default(),
             http: None,
             sequence_capacity: SequenceNumbers::DEFAULT_CAPACITY,
+            token_lifetime: crate::auth::DEFAULT_LIFETIME,
         }
     }
 

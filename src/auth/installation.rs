@@ -55,3 +55,73 @@ impl fmt::Debug for Installation {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `installed` payload as Jira sends it (values made up).
+    const INSTALLED: &str = r#"{
+        "key": "com.example.ops-provider",
+        "clientKey": "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        "sharedSecret": "an-example-shared-secret",
+        "baseUrl": "https://example.atlassian.net",
+        "displayUrl": "https://ops.example.com",
+        "productType": "jira",
+        "description": "Atlassian JIRA at https://example.atlassian.net",
+        "eventType": "installed",
+        "cloudId": "c0ffee00-0000-4000-8000-000000000000",
+        "serverVersion": "100275",
+        "pluginsVersion": "1001.0.0-SNAPSHOT"
+    }"#;
+
+    #[test]
+    fn the_installed_payload_is_read_and_the_fields_it_does_not_use_are_kept() {
+        let installation: Installation = serde_json::from_str(INSTALLED).unwrap();
+
+        assert_eq!(installation.key, "com.example.ops-provider");
+        assert_eq!(
+            installation.client_key,
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        );
+        assert_eq!(installation.shared_secret, "an-example-shared-secret");
+        assert_eq!(installation.base_url, "https://example.atlassian.net");
+        assert_eq!(
+            installation.extra.keys().collect::<Vec<_>>(),
+            [
+                "cloudId",
+                "description",
+                "displayUrl",
+                "eventType",
+                "pluginsVersion",
+                "productType",
+                "serverVersion"
+            ]
+        );
+
+        // Written back, it is the payload it came from.
+        let written = serde_json::to_value(&installation).unwrap();
+        let original: serde_json::Value = serde_json::from_str(INSTALLED).unwrap();
+        assert_eq!(written, original);
+    }
+
+    #[test]
+    fn a_payload_without_a_shared_secret_is_refused_with_the_field_named() {
+        let error = serde_json::from_str::<Installation>(
+            r#"{"key": "k", "clientKey": "c", "baseUrl": "https://example.atlassian.net"}"#,
+        )
+        .unwrap_err();
+
+        assert!(error.to_string().contains("sharedSecret"), "{error}");
+    }
+
+    #[test]
+    fn debug_names_the_kept_fields_but_not_the_secret() {
+        let installation: Installation = serde_json::from_str(INSTALLED).unwrap();
+
+        let shown = format!("{installation:?}");
+
+        assert!(!shown.contains("an-example-shared-secret"), "{shown}");
+        assert!(shown.contains("cloudId"), "{shown}");
+    }
+}
