@@ -395,11 +395,12 @@ impl OperationsClient {
                     Some(d) => t.min(d.saturating_duration_since(Instant::now())),
                     None => t,
                 });
+                let attempt_sent = crate::telemetry::ATTEMPT.scope(attempt, send());
                 let outcome = match limit {
-                    Some(limit) => tokio::time::timeout(limit, send())
+                    Some(limit) => tokio::time::timeout(limit, attempt_sent)
                         .await
                         .map_err(|_| Error::attempt_timeout(limit).with_operation(op.id)),
-                    None => Ok(send().await),
+                    None => Ok(attempt_sent.await),
                 };
                 let mut error = match outcome {
                     Ok(Ok(value)) => {

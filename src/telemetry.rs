@@ -7,10 +7,16 @@ use std::time::Instant;
 
 use tracing::{Instrument as _, Level, field};
 
+tokio::task_local! {
+    /// The number of the attempt being sent, from 1, set by the client's retry loop around
+    /// each attempt; a request sent outside it is attempt 1.
+    pub(crate) static ATTEMPT: u32;
+}
+
 /// How much of a body is ever written to a log.
 pub(crate) const BODY_LOG_LIMIT: usize = 1024;
 
-/// Sends one attempt inside an `http.attempt` span.
+/// Sends one attempt inside an `http.attempt` span, numbered by [`ATTEMPT`].
 pub(crate) async fn exec(
     client: &reqwest::Client,
     request: reqwest::Request,
@@ -19,6 +25,7 @@ pub(crate) async fn exec(
     let span = tracing::debug_span!(
         "http.attempt",
         operation,
+        attempt = ATTEMPT.try_with(|attempt| *attempt).unwrap_or(1),
         http.request.method = %request.method(),
         url.path = request.url().path(),
         http.response.status_code = field::Empty,

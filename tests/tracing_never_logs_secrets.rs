@@ -107,6 +107,19 @@ async fn retries_and_errors_are_traced_without_secrets() {
         "{logs}"
     );
     assert!(logs.contains("attempt=2"), "{logs}");
+    // Each attempt's own span carries its number, its method and path, and its status.
+    for (attempt, status) in [(1, 429), (2, 401)] {
+        let line = logs
+            .lines()
+            .find(|l| {
+                l.contains(&format!("http.response.status_code={status}"))
+                    && l.contains("http.attempt{")
+            })
+            .unwrap_or_else(|| panic!("no http.attempt span with status {status}: {logs}"));
+        let span = &line[line.find("http.attempt{").unwrap()..];
+        assert!(span.contains(&format!("attempt={attempt} ")), "{line}");
+        assert!(span.contains("http.request.method=POST"), "{line}");
+    }
     assert!(logs.contains("http.response.status_code=429"), "{logs}");
     assert!(logs.contains("http.response.status_code=401"), "{logs}");
     assert!(logs.contains("retrying"), "{logs}");
