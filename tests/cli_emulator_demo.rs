@@ -1,5 +1,7 @@
 //! `jira-ops emulator | demo | generate | convert-postmortems` as users run them.
 
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,7 @@
 //! `jira-ops get | delete | delete-by-property | workspaces` as users run them.
 
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use std::process::Stdio;

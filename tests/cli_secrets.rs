@@ -4,6 +4,8 @@
 //! (`jira-ops emulator` prints the throwaway secret of the emulator it serves, on purpose: it is
 //! how a user signs for it. That command is tested in `cli_emulator_demo.rs`.)
 
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::*;

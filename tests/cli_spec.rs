@@ -1,5 +1,7 @@
 //! `jira-ops spec check|refresh|rules` as a user runs them.
 
+#![cfg(feature = "cli")]
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

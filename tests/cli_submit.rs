@@ -1,5 +1,7 @@
 //! `jira-ops submit` as users run it: inputs good and bad, the report, `--wait`, exit codes.
 
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use std::time::Duration;

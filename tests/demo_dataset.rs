@@ -1,5 +1,7 @@
 //! The committed demo data: the raw facts, their conversion, and the mapping's guarantees.
 
+#![cfg(feature = "cli")]
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 

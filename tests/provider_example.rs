@@ -2,6 +2,8 @@
 //! descriptor, a signed install that triggers an incident push to a fake Jira (which checks
 //! the push's Connect JWT as Jira would), and Jira's signed action calls.
 
+#![cfg(feature = "server")]
+
 #[allow(dead_code)]
 #[path = "../examples/provider.rs"]
 mod example;

@@ -2,6 +2,8 @@
 //! the app's base URL, the body's client key and the request all agree; the shared
 //! signed-install vectors (test-only key pair) pass and fail as expected.
 
+#![cfg(feature = "server")]
+
 use std::sync::Arc;
 
 use axum::body::Body;

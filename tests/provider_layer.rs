@@ -4,6 +4,8 @@
 //! Jira signs its calls to an app with `iss` = the site's client key and a `qsh` relative to
 //! the app's base URL, path included; here that base URL is `https://app.example.com/connect`.
 
+#![cfg(feature = "server")]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
