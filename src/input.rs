@@ -8,6 +8,11 @@
 //! comes with the line where it starts (`file.ndjson:12`), so a bad one can be named. A
 //! malformed NDJSON line is reported and the next lines are still read; in the other two
 //! formats a syntax error ends the input, since nothing after it can be located reliably.
+//! A UTF-8 byte-order mark at the start is skipped; UTF-16 input is refused.
+//!
+//! A record with a top-level field its type does not have is reported, not read: Jira's
+//! schema admits no other fields on an incident or review, and dropping the field on the way
+//! in would hide what the user wrote.
 
 use std::cell::Cell;
 use std::fmt;
@@ -106,6 +111,25 @@ where
     R: BufRead,
     T: DeserializeOwned,
 {
+    // A byte-order mark is not part of the JSON: skip UTF-8's, refuse the UTF-16 ones.
+    match reader.fill_buf() {
+        Ok(buf) if buf.starts_with(b"\xEF\xBB\xBF") => reader.consume(3),
+        Ok(buf) if buf.starts_with(b"\xFF\xFE") || buf.starts_with(b"\xFE\xFF") => {
+            let _ = tx.blocking_send(Record::Stopped {
+                reason: "the input is UTF-16 (it starts with a UTF-16 byte-order mark); \
+                         records are read as UTF-8: convert it first"
+                    .to_string(),
+                origin: Origin {
+                    file: name.into(),
+                    line: 1,
+                    record: 0,
+                },
+            });
+            return;
+        }
+        _ => {}
+    }
+
     // Skip leading white space, counting its lines, and look at what comes next to choose the
     // format.
     let mut lines_skipped = 0;
@@ -165,15 +189,56 @@ fn describe(error: &serde_json::Error) -> String {
     }
 }
 
-fn malformed<T>(text: &[u8], origin: Origin, error: &serde_json::Error) -> Record<T> {
+fn malformed<T>(text: &[u8], origin: Origin, reason: String) -> Record<T> {
     let id = serde_json::from_slice::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_string)));
-    Record::Malformed {
-        origin,
-        id,
-        reason: describe(error),
+    Record::Malformed { origin, id, reason }
+}
+
+/// Reads one entity from `de`, refusing fields its type does not have at the top level.
+///
+/// An incident or a review admits no fields beyond its schema's, so Jira refuses a record
+/// that has one; parsed into the type, such a field would instead be dropped without a word.
+/// Unknown keys inside nested objects are dropped, as those schemas allow extra keys.
+fn parse<'de, D, T>(de: D) -> Result<Result<T, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let mut unknown = Vec::new();
+    let entity = serde_ignored::deserialize(de, |path| {
+        if let serde_ignored::Path::Map {
+            parent: serde_ignored::Path::Root,
+            key,
+        } = path
+        {
+            unknown.push(key);
+        }
+    })?;
+    Ok(if unknown.is_empty() {
+        Ok(entity)
+    } else {
+        Err(unknown_fields(&unknown))
+    })
+}
+
+/// Why a record with the `fields` its type does not have is refused, with a hint when they
+/// are the other kind's.
+fn unknown_fields(fields: &[String]) -> String {
+    let list: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+    let mut reason = format!(
+        "unknown field{} {}: the schema allows no others, so Jira would refuse the record",
+        if fields.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    );
+    let has = |name: &str| fields.iter().any(|f| f == name);
+    if has("reviews") {
+        reason.push_str(" (`reviews` is a post-incident review's field: is this a review?)");
+    } else if has("affectedComponents") || has("severity") {
+        reason.push_str(" (it has an incident's fields: is this an incident?)");
     }
+    reason
 }
 
 fn read_lines<R: BufRead, T: DeserializeOwned>(
@@ -216,9 +281,12 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(
         // Without its line end, so that a line cut short is reported at its own last column.
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
-        let item = match serde_json::from_slice::<T>(text) {
-            Ok(entity) => Record::Entity { entity, origin },
-            Err(e) => malformed(text, origin, &e),
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let parsed = parse::<_, T>(&mut de).and_then(|entity| de.end().map(|()| entity));
+        let item = match parsed {
+            Ok(Ok(entity)) => Record::Entity { entity, origin },
+            Ok(Err(reason)) => malformed(text, origin, reason),
+            Err(e) => malformed(text, origin, describe(&e)),
         };
         if tx.blocking_send(item).is_err() {
             return;
@@ -298,8 +366,9 @@ impl<T: DeserializeOwned> Sender<'_, T> {
             .and_then(|id| id.as_str().map(str::to_string));
         // Read as a JSON value first, so a value that is not an entity is reported and the
         // next ones are still read.
-        let item = match serde_json::from_value::<T>(value) {
-            Ok(entity) => Record::Entity { entity, origin },
+        let item = match parse::<_, T>(value) {
+            Ok(Ok(entity)) => Record::Entity { entity, origin },
+            Ok(Err(reason)) => Record::Malformed { origin, id, reason },
             Err(e) => Record::Malformed {
                 origin,
                 id,
@@ -504,6 +573,51 @@ mod tests {
     fn ndjson_after_blank_lines_keeps_its_line_numbers() {
         let text = "\n\n{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":2}\n";
         assert_eq!(places(&collect(text)), ["a at 3#1", "b at 5#2"]);
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped_in_every_format() {
+        let ndjson = "\u{FEFF}{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":2}\n";
+        assert_eq!(places(&collect(ndjson)), ["a at 1#1", "b at 2#2"]);
+        let array = "\u{FEFF}[\n  {\"id\": \"a\", \"n\": 1}\n]\n";
+        assert_eq!(places(&collect(array)), ["a at 2#1"]);
+        let pretty = "\u{FEFF}{\n  \"id\": \"a\",\n  \"n\": 1\n}\n";
+        assert_eq!(places(&collect(pretty)), ["a at 1#1"]);
+    }
+
+    #[test]
+    fn utf16_input_is_refused_with_a_reason() {
+        let (tx, mut rx) = mpsc::channel(4);
+        read_from(io::Cursor::new(b"\xFF\xFE[\x00".to_vec()), "in.json", &tx);
+        drop(tx);
+        let record: Record<Thing> = rx.try_recv().unwrap();
+        assert!(
+            matches!(&record, Record::Stopped { reason, origin } if reason.contains("UTF-16") && origin.line == 1),
+            "{record:?}"
+        );
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_top_level_field_the_type_lacks_refuses_the_record_and_names_the_field() {
+        let text =
+            "{\"id\":\"a\",\"n\":1,\"colour\":\"red\",\"reviews\":[]}\n{\"id\":\"b\",\"n\":2}\n";
+        let out = collect(text);
+        assert_eq!(places(&out), ["bad a at 1#1", "b at 2#2"]);
+        let Record::Malformed { reason, .. } = &out[0] else {
+            unreachable!()
+        };
+        assert_eq!(
+            reason,
+            "unknown fields `colour`, `reviews`: the schema allows no others, so Jira would \
+             refuse the record (`reviews` is a post-incident review's field: is this a review?)"
+        );
+
+        let array = collect("[{\"id\":\"a\",\"n\":1,\"severity\":{}}]");
+        assert!(
+            matches!(&array[0], Record::Malformed { id: Some(id), reason, .. } if id == "a" && reason.starts_with("unknown field `severity`:") && reason.ends_with("is this an incident?)")),
+            "{array:?}"
+        );
     }
 
     #[test]
