@@ -26,11 +26,12 @@
 //!   answer does not say so.
 //!
 //! Duplicate IDs: two records with one ID are never sent in the same request. While a request
-//! is being filled, a later record replaces an earlier one with the same ID, and the earlier is
-//! rejected as superseded. Records with an ID already sent in an earlier request of the same
-//! submission are sent again, and Jira keeps whichever has the higher `updateSequenceNumber`;
-//! the client warns when the later number cannot supersede the earlier one. (Remembering every
-//! ID of an unbounded stream to do more would make memory grow with the input.)
+//! is being filled, of two records with one ID the one Jira would keep stays: the higher
+//! `updateSequenceNumber`, or the earlier of two equal ones. The other is rejected, naming the
+//! one kept. Records with an ID already sent in an earlier request of the same submission are
+//! sent again, and Jira keeps whichever has the higher `updateSequenceNumber`; the client warns
+//! when the later number cannot supersede the earlier one. (Remembering every ID of an
+//! unbounded stream to do more would make memory grow with the input.)
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::pin::Pin;
@@ -446,6 +447,25 @@ struct Meta {
     sequence: i64,
 }
 
+impl Meta {
+    /// The record for a message: where it came from, else its position.
+    fn describe(&self) -> String {
+        match &self.source {
+            Some(source) => format!("the record at {source}"),
+            None => format!("the record at position {}", self.position),
+        }
+    }
+
+    fn rejected(self, reason: String) -> Rejected {
+        Rejected {
+            id: Some(self.id),
+            position: self.position,
+            source: self.source,
+            reasons: vec![reason],
+        }
+    }
+}
+
 /// The entities of one request, as JSON, with what is known of each.
 struct Batch {
     metas: Vec<Meta>,
@@ -474,17 +494,30 @@ impl Batcher {
         if self.ids.contains(&meta.id)
             && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
         {
+            // One of the two goes: the one Jira would not keep had both been sent, i.e. the
+            // lower `updateSequenceNumber`, or the later of two equal ones.
+            let earlier = &self.metas[index];
+            if meta.sequence <= earlier.sequence {
+                let reason = format!(
+                    "not sent: {} has the same id and an updateSequenceNumber as high ({} >= {}), \
+                     so Jira would keep that one",
+                    earlier.describe(),
+                    earlier.sequence,
+                    meta.sequence
+                );
+                steps.push(Step::Reject(meta.rejected(reason)));
+                return steps;
+            }
+            let reason = format!(
+                "not sent: superseded by {}, which has the same id and a higher \
+                 updateSequenceNumber ({} > {})",
+                meta.describe(),
+                meta.sequence,
+                earlier.sequence
+            );
             let earlier = self.metas.remove(index);
             self.bytes -= self.entities.remove(index).len();
-            steps.push(Step::Reject(Rejected {
-                id: Some(earlier.id),
-                position: earlier.position,
-                source: earlier.source,
-                reasons: vec![format!(
-                    "superseded by a later record with the same id in this submission (position {})",
-                    meta.position
-                )],
-            }));
+            steps.push(Step::Reject(earlier.rejected(reason)));
         }
         let full = self.metas.len() + 1 > self.max_entities
             || self

@@ -109,11 +109,72 @@ async fn a_later_duplicate_supersedes_the_earlier_one_in_the_same_request() {
     assert_eq!(superseded.source.as_deref(), Some("a.ndjson:1"));
     assert_eq!(
         superseded.reasons,
-        ["superseded by a later record with the same id in this submission (position 2)"]
+        [
+            "not sent: superseded by the record at a.ndjson:3, which has the same id and a higher \
+          updateSequenceNumber (2 > 1)"
+        ]
     );
     let accepted: Vec<_> = report.accepted.iter().map(|s| s.position).collect();
     assert_eq!(accepted, [1, 2]);
     assert_eq!(report.total(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_two_records_with_one_id_the_one_jira_would_keep_is_sent() {
+    let (server, log) = accepting_server().await;
+    let mut newest = incident("INC-1");
+    newest.summary = "first written, highest number".into();
+    newest.update_sequence_number = 5;
+    let mut stale = incident("INC-1");
+    stale.update_sequence_number = 2;
+    let mut same = incident("INC-1");
+    same.update_sequence_number = 5;
+
+    let report = client(&server)
+        .submit_incidents(
+            vec![
+                Record::new(newest, "a.ndjson:1"),
+                Record::new(stale, "a.ndjson:2"),
+                incident("INC-9").into(),
+                Record::new(same, "a.ndjson:4"),
+            ],
+            &SubmitOptions::default(),
+        )
+        .await;
+
+    let seen = log.all();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].ids("incidents"), ["INC-1", "INC-9"]);
+    assert_eq!(
+        seen[0].json()["incidents"][0]["summary"],
+        "first written, highest number"
+    );
+
+    let rejected: Vec<_> = report
+        .rejected
+        .iter()
+        .map(|r| (r.position, r.reasons.join("; ")))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (
+                1,
+                "not sent: the record at a.ndjson:1 has the same id and an updateSequenceNumber \
+                 as high (5 >= 2), so Jira would keep that one"
+                    .to_string()
+            ),
+            (
+                3,
+                "not sent: the record at a.ndjson:1 has the same id and an updateSequenceNumber \
+                 as high (5 >= 5), so Jira would keep that one"
+                    .to_string()
+            ),
+        ]
+    );
+    let accepted: Vec<_> = report.accepted.iter().map(|s| s.position).collect();
+    assert_eq!(accepted, [0, 2]);
+    assert_eq!(report.total(), 4);
 }
 
 #[tokio::test(start_paused = true)]
