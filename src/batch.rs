@@ -475,6 +475,8 @@ struct Batch {
 enum Step {
     Reject(Rejected),
     Send(Batch),
+    /// A warning about the submission as a whole.
+    Warn(String),
 }
 
 /// Fills one request at a time.
@@ -554,6 +556,8 @@ struct Producer<'a, E> {
     finished: bool,
     /// Where each entity is serialized before being copied out at its exact size.
     scratch: Vec<u8>,
+    /// How many records sent have IDs that must be percent-encoded in a path, and a few.
+    encoded_ids: (usize, Vec<String>),
 }
 
 impl<E: Entity> Stream for Producer<'_, E> {
@@ -580,6 +584,9 @@ impl<E: Entity> Stream for Producer<'_, E> {
                     if !this.batcher.metas.is_empty() {
                         let batch = this.batcher.take();
                         this.pending.push_back(Step::Send(batch));
+                    }
+                    if let Some(warning) = this.encoded_ids_warning() {
+                        this.pending.push_back(Step::Warn(warning));
                     }
                 }
             }
@@ -626,8 +633,26 @@ impl<'a, E: Entity> Producer<'a, E> {
             refused_options,
             finished: false,
             scratch: Vec::new(),
+            encoded_ids: (0, Vec::new()),
         };
         (producer, frame)
+    }
+
+    /// What to say of the IDs that a path must percent-encode, if any were sent.
+    fn encoded_ids_warning(&self) -> Option<String> {
+        let (count, examples) = &self.encoded_ids;
+        (*count > 0).then(|| {
+            let examples: Vec<String> = examples.iter().map(|id| format!("`{id}`")).collect();
+            format!(
+                "{count} {} id{} ({}{}) hold characters other than A-Z a-z 0-9 - . _ ~; they \
+                 are percent-encoded in the paths that read and delete them, and whether Jira \
+                 accepts such paths is not documented: prefer ids of those characters",
+                E::KIND,
+                if *count == 1 { "" } else { "s" },
+                examples.join(", "),
+                if *count > examples.len() { ", …" } else { "" },
+            )
+        })
     }
 
     fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step> {
@@ -664,6 +689,12 @@ impl<'a, E: Entity> Producer<'a, E> {
                 )],
                 source,
             );
+        }
+        if !crate::validate::id_is_url_safe(&id) {
+            self.encoded_ids.0 += 1;
+            if self.encoded_ids.1.len() < 3 {
+                self.encoded_ids.1.push(id.clone());
+            }
         }
         let meta = Meta {
             sequence: entity.sequence(),
@@ -747,7 +778,7 @@ impl OperationsClient {
                         E::KIND,
                         batch.metas.iter().map(|m| (m.id.as_str(), m.sequence)),
                     ),
-                    Step::Reject(_) => Vec::new(),
+                    Step::Reject(_) | Step::Warn(_) => Vec::new(),
                 };
                 let (frame, stop, list) = (&frame, &stop, options.list_accepted);
                 async move {
@@ -757,6 +788,10 @@ impl OperationsClient {
                             ..Default::default()
                         },
                         Step::Send(batch) => self.send_batch::<E>(batch, frame, stop, list).await,
+                        Step::Warn(warning) => SubmitReport {
+                            warnings: vec![warning],
+                            ..Default::default()
+                        },
                     };
                     part.warnings.splice(0..0, warnings);
                     part
@@ -854,6 +889,7 @@ pub mod bench {
             match step {
                 Step::Send(batch) => bodies.push(frame.body(&batch.entities)),
                 Step::Reject(_) => rejected += 1,
+                Step::Warn(_) => {}
             }
         }
         (bodies, rejected)

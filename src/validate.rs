@@ -146,9 +146,24 @@ fn schema_version(reasons: &mut Vec<String>, value: &str) {
 fn id(reasons: &mut Vec<String>, field: &str, value: &str, max: usize) {
     if value.is_empty() {
         reasons.push(format!("{field} is empty"));
+    } else if value == "." || value == ".." {
+        // In a URL path `.` and `..` name the current and parent directory, so the entity could
+        // never be read or deleted by its ID.
+        reasons.push(format!(
+            "{field} is `{value}`, which a URL path cannot carry: the record could not be read or deleted by id"
+        ));
     } else if let Some(n) = over(value, max) {
         reasons.push(format!("{field} is {n} characters long, more than {max}"));
     }
+}
+
+/// Whether `id` is made only of the characters a URL carries as they are
+/// (`A-Z a-z 0-9 - . _ ~`). Other characters are percent-encoded in the paths that read and
+/// delete the entity, and whether Jira checks a token against such a path as sent or as
+/// decoded is not documented, so those calls may be refused.
+pub fn id_is_url_safe(id: &str) -> bool {
+    id.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 fn text(reasons: &mut Vec<String>, field: &str, value: &str, required: bool, max: usize) {
@@ -555,6 +570,34 @@ mod tests {
     fn a_valid_incident_and_review_pass() {
         assert_eq!(validate_incident(&incident()), Vec::<String>::new());
         assert_eq!(validate_review(&review()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_id_of_a_dot_or_two_is_refused_since_no_path_can_name_it() {
+        for dots in [".", ".."] {
+            let mut i = incident();
+            i.id = dots.into();
+            assert_eq!(
+                validate_incident(&i),
+                [format!(
+                    "id is `{dots}`, which a URL path cannot carry: the record could not be read or deleted by id"
+                )]
+            );
+            let mut r = review();
+            r.id = dots.into();
+            assert_eq!(validate_review(&r).len(), 1);
+        }
+        let mut i = incident();
+        i.id = "...".into();
+        assert!(validate_incident(&i).is_empty());
+    }
+
+    #[test]
+    fn ids_of_unreserved_characters_are_url_safe_and_others_are_not() {
+        assert!(id_is_url_safe("INC-1.a_b~c"));
+        for id in ["INC 1", "a/b", "a%20b", "caf\u{e9}", "a+b", "a:b"] {
+            assert!(!id_is_url_safe(id), "{id}");
+        }
     }
 
     #[test]

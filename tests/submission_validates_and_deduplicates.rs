@@ -218,3 +218,36 @@ async fn rejections_added_from_outside_count_in_the_total() {
         json!({"kind": "incident", "id": "INC-1", "position": 0})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn ids_a_path_must_encode_are_sent_with_one_warning_and_a_dot_id_is_refused() {
+    let (server, log) = accepting_server().await;
+    let incidents = ["INC 1", "INC-2", "INC/3", ".."].map(|id| {
+        let mut incident = incident(id);
+        incident.url = "https://ops.example/inc".into();
+        incident
+    });
+
+    let report = client(&server)
+        .submit_incidents(incidents, &SubmitOptions::default())
+        .await;
+
+    let seen = log.all();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].ids("incidents"), ["INC 1", "INC-2", "INC/3"]);
+    assert_eq!(
+        report.warnings,
+        [
+            "2 incident ids (`INC 1`, `INC/3`) hold characters other than A-Z a-z 0-9 - . _ ~; \
+          they are percent-encoded in the paths that read and delete them, and whether Jira \
+          accepts such paths is not documented: prefer ids of those characters"
+        ]
+    );
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].position, 3);
+    assert!(
+        report.rejected[0].reasons[0].starts_with("id is `..`"),
+        "{:?}",
+        report.rejected[0]
+    );
+}
