@@ -465,8 +465,8 @@ impl Error {
     }
 
     fn fmt_core(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let op = self.inner.operation;
-        let for_op = op.map(|o| format!(" for {o}")).unwrap_or_default();
+        let op = self.inner.operation.map(doing);
+        let for_op = op.map(|o| format!(" while {o}")).unwrap_or_default();
         let status = self.inner.status.unwrap_or(0);
 
         match &self.inner.kind {
@@ -499,7 +499,7 @@ impl Error {
             ),
             Kind::Transport { timeout: true, .. } => write!(
                 f,
-                "jira did not answer{for_op} in time; retry later or raise the attempt timeout"
+                "jira did not answer in time{for_op}; retry later or allow more time"
             ),
             Kind::Transport { connect: true, .. } => write!(
                 f,
@@ -512,7 +512,7 @@ impl Error {
             Kind::Status => match status {
                 401 => write!(
                     f,
-                    "jira did not accept the app's token (401){for_op}: check the app key, shared secret and clock, and that the qsh covers method, path and query"
+                    "jira did not accept the app's token (401){for_op}: check the installation's app key, shared secret and base url, and this machine's clock"
                 ),
                 403 if self
                     .inner
@@ -533,7 +533,7 @@ impl Error {
                 403 => match (self.required_scope(), op) {
                     (Some(scope), Some(op)) => write!(
                         f,
-                        "jira refused the request (403): the app needs the {scope} scope and the jiraOperationsInfoProvider module for {op}"
+                        "jira refused the request (403) while {op}: the app needs the {scope} scope and the jiraOperationsInfoProvider module"
                     ),
                     _ => write!(
                         f,
@@ -573,6 +573,22 @@ impl Error {
                 },
             },
         }
+    }
+}
+
+/// What an operation does, for messages: `… while linking workspaces`.
+fn doing(operation: &str) -> &str {
+    match operation {
+        "submit_entity" => "submitting incidents or reviews",
+        "get_incident_by_id" => "reading an incident",
+        "delete_incident_by_id" => "deleting an incident",
+        "get_review_by_id" => "reading a review",
+        "delete_review_by_id" => "deleting a review",
+        "delete_entity_by_property" => "deleting by properties",
+        "submit_operations_workspaces" => "linking workspaces",
+        "get_workspaces" => "reading linked workspaces",
+        "delete_workspaces" => "unlinking workspaces",
+        other => other,
     }
 }
 
@@ -803,7 +819,7 @@ mod tests {
         assert!(e.is_auth());
         assert_eq!(
             e.to_string(),
-            "jira refused the request (403): the app needs the DELETE scope and the jiraOperationsInfoProvider module for delete_incident_by_id"
+            "jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
         );
     }
 
@@ -822,8 +838,11 @@ mod tests {
     #[test]
     fn a_401_says_what_to_check() {
         let text = error_for(401, "", "submit_entity").to_string();
-        assert!(text.contains("app key, shared secret and clock"), "{text}");
-        assert!(text.contains("qsh"), "{text}");
+        assert_eq!(
+            text,
+            "jira did not accept the app's token (401) while submitting incidents or reviews: \
+             check the installation's app key, shared secret and base url, and this machine's clock"
+        );
     }
 
     #[test]

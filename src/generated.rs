@@ -59,15 +59,14 @@ impl ClientHooks<crate::auth::Signer> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        info: &OperationInfo,
+        _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         // A path parameter that was empty, `.` or `..` leaves an empty segment once the URL is
         // parsed, and the request would reach another resource than the one named.
         if request.url().path().split('/').skip(1).any(str::is_empty) {
             return Err(Error::InvalidRequest(format!(
-                "{}: refusing to send {} {}: a path parameter is empty, `.` or `..`, \
+                "refusing to send {} {}: a path parameter is empty, `.` or `..`, \
                  which cannot name one resource",
-                info.operation_id,
                 request.method(),
                 request.url().path()
             )));

@@ -157,6 +157,14 @@ fn id(reasons: &mut Vec<String>, field: &str, value: &str, max: usize) {
     }
 }
 
+/// Why `id` cannot name an incident or review in a request, if it cannot: empty, `.` or `..`,
+/// or longer than the spec allows. What reads and deletes by ID check before sending.
+pub fn id_problem(id: &str) -> Option<String> {
+    let mut reasons = Vec::new();
+    self::id(&mut reasons, "id", id, spec::INCIDENT_ID_MAX_LENGTH);
+    reasons.pop()
+}
+
 /// Whether `id` is made only of the characters a URL carries as they are
 /// (`A-Z a-z 0-9 - . _ ~`). Other characters are percent-encoded in the paths that read and
 /// delete the entity, and whether Jira checks a token against such a path as sent or as

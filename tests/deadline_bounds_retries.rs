@@ -49,7 +49,9 @@ async fn the_deadline_stops_retries_and_keeps_the_last_error() {
     let text = error.to_string();
     assert!(text.starts_with("gave up after"), "{text}");
     assert!(
-        text.ends_with("jira is unavailable (503) for submit_entity: retry later"),
+        text.ends_with(
+            "jira is unavailable (503) while submitting incidents or reviews: retry later"
+        ),
         "{text}"
     );
 }

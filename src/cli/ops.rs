@@ -106,9 +106,24 @@ fn policy(seconds: u64) -> WaitPolicy {
     }
 }
 
+/// Exit 2 for input refused before anything was sent, else 1.
 fn failed(e: &jira_operations::Error) -> ExitCode {
+    if e.is_invalid_input() {
+        return exit::usage(&e.to_string());
+    }
     eprintln!("jira-ops: {e}");
     ExitCode::from(exit::PARTIAL)
+}
+
+/// Every ID checked before any is used, so that one bad ID stops the command before it does
+/// anything.
+fn check_ids(entity: &str, ids: &[String]) -> Result<(), ExitCode> {
+    for id in ids {
+        if let Some(problem) = jira_operations::validate::id_problem(id) {
+            return Err(exit::usage(&format!("{entity} {problem}")));
+        }
+    }
+    Ok(())
 }
 
 fn client(site: &SiteArgs) -> Result<OperationsClient, ExitCode> {
@@ -116,6 +131,9 @@ fn client(site: &SiteArgs) -> Result<OperationsClient, ExitCode> {
 }
 
 pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
+    if let Err(code) = check_ids(args.entity.name(), std::slice::from_ref(&args.id)) {
+        return code;
+    }
     let client = match client(site) {
         Ok(c) => c,
         Err(code) => return code,
@@ -152,6 +170,9 @@ pub async fn get(site: &SiteArgs, args: GetArgs) -> ExitCode {
 }
 
 pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
+    if let Err(code) = check_ids(args.entity.name(), &args.ids) {
+        return code;
+    }
     let client = match client(site) {
         Ok(c) => c,
         Err(code) => return code,
