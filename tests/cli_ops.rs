@@ -389,3 +389,37 @@ fn a_call_that_cannot_reach_the_site_exits_1_naming_the_cause() {
         .code(1)
         .stderr(contains("could not connect").and(contains("1s deadline")));
 }
+
+#[test]
+fn ids_no_request_can_carry_exit_2_before_anything_is_sent() {
+    let site = Site::start();
+    submit(&site, "incidents", "i.ndjson", &[incident("OK-1")], &[]);
+    let before = site.state();
+    let long = "x".repeat(256);
+
+    for (args, says) in [
+        (vec!["get", "incident", ""], "incident id is empty"),
+        (vec!["get", "review", ".."], "review id is `..`"),
+        (
+            vec!["get", "incident", long.as_str()],
+            "incident id is 256 characters long, more than 255",
+        ),
+        // One bad ID stops the command before the good one is deleted.
+        (
+            vec!["delete", "incident", "OK-1", "."],
+            "incident id is `.`",
+        ),
+        (vec!["workspaces", "link", ""], "workspace"),
+    ] {
+        site.cmd()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(says));
+    }
+
+    let after = site.state();
+    assert_eq!(after.requests_by_status, before.requests_by_status);
+    assert_eq!(after.incidents, 1, "OK-1 was not deleted");
+}
