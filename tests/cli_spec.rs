@@ -100,6 +100,23 @@ fn spec_check_on_a_missing_file_is_a_usage_error_naming_it() {
 }
 
 #[test]
+fn spec_check_without_a_fragment_is_a_usage_error_not_a_stale_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = changed_upstream(&dir);
+    // From a directory without `openapi/operations.json`, as from outside the repository.
+    jira_ops()
+        .current_dir(dir.path())
+        .args(["spec", "check"])
+        .arg(&upstream)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains(
+            "openapi/operations.json: no such fragment; run from the repository root or pass --fragment",
+        ));
+}
+
+#[test]
 fn spec_rules_lists_each_rule_with_its_reason() {
     let out = jira_ops().args(["spec", "rules"]).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();

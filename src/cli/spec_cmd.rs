@@ -23,7 +23,8 @@ pub enum SpecCommand {
 /// Where the two documents are.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
-    /// Atlassian's Jira Software OpenAPI document (swagger.v3.json).
+    /// Atlassian's Jira Software OpenAPI document, as published at
+    /// https://developer.atlassian.com/cloud/jira/software/swagger.v3.json
     pub upstream: PathBuf,
     /// The vendored fragment to compare with or rewrite.
     #[arg(long, default_value = "openapi/operations.json")]
@@ -47,8 +48,14 @@ pub fn run(command: SpecCommand) -> ExitCode {
         SpecCommand::Check(args) => (args, false),
     };
 
+    if !write && !args.fragment.exists() {
+        return exit::usage(&format!(
+            "{}: no such fragment; run from the repository root or pass --fragment",
+            args.fragment.display()
+        ));
+    }
     let loaded = read_json(&args.upstream).and_then(|up| {
-        // A missing fragment is stale against anything: compare with an empty document.
+        // A fragment written for the first time is derived whole: compare with nothing.
         let vendored = if args.fragment.exists() {
             read_json(&args.fragment)?
         } else {
