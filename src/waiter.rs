@@ -200,9 +200,11 @@ struct Round<T> {
 }
 
 impl OperationsClient {
-    /// The deadline of one poll: the wait's deadline, but at least one attempt's time.
+    /// The deadline of one poll: the wait's own, so that retries inside a poll (a 429 with a
+    /// long `Retry-After`, say) never carry a wait past it; an attempt still in flight then is
+    /// cut off and its item reported as not yet seen.
     fn poll_deadline(&self, wait_deadline: Instant) -> Option<Instant> {
-        Some(wait_deadline.max(Instant::now() + self.attempt_timeout().unwrap_or_default()))
+        Some(wait_deadline)
     }
 
     /// Polls every pending item in rounds until `check` says each is done or the deadline

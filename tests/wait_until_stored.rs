@@ -289,3 +289,38 @@ async fn all_targets_time_out_naming_only_those_still_pending() {
     let pending: Vec<_> = state.pending.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(pending, ["INC-1"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn retries_inside_a_poll_never_carry_the_wait_past_its_deadline() {
+    let server = MockServer::start_async().await;
+    // Rate limited for a minute at every poll; the client would honour that between attempts.
+    let (_mock, log) = responder(&server, GET, INCIDENT, |_| {
+        with_header(429, "Retry-After", "60")
+    })
+    .await;
+    let client = builder(&server.base_url(), FixedClock::at(NOW))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let error = client
+        .wait_until_incident_stored("INC-1", None, &policy(5))
+        .await
+        .unwrap_err();
+
+    assert!(error.is_wait_timeout(), "{error}");
+    assert!(
+        started.elapsed() <= Duration::from_secs(5),
+        "waited {:?}",
+        started.elapsed()
+    );
+    let state = error.wait_state().unwrap();
+    // Polls at 0, 1, 3 and 5 s, one request each: no retry fits before the deadline.
+    assert_eq!(state.polls, 4);
+    assert_eq!(log.len(), 4);
+    assert_eq!(state.pending[0].seen, Seen::Unknown);
+    assert!(
+        state.last_error.as_deref().unwrap().contains("(429)"),
+        "{state:?}"
+    );
+}
