@@ -343,10 +343,6 @@ impl OperationsClient {
         }
     }
 
-    pub(crate) fn attempt_timeout(&self) -> Option<Duration> {
-        self.inner.attempt_timeout
-    }
-
     /// The deadline of a call starting now.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.inner.overall_timeout.map(|t| Instant::now() + t)

@@ -602,6 +602,28 @@ fn an_installation_file_that_cannot_be_read_or_parsed_is_a_usage_error_naming_it
 }
 
 #[test]
+fn out_of_range_sending_flags_are_usage_errors_and_nothing_is_sent() {
+    let site = Site::start();
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 2));
+    for (flag, value, message) in [
+        ("--batch-size", "0", "0 is not in 1..=1000"),
+        ("--batch-size", "1001", "1001 is not in 1..=1000"),
+        ("--concurrency", "0", "0 is not in 1..=64"),
+        ("--max-request-bytes", "10", "10 is not in 1024.."),
+        ("--timeout", "0", "0 is not in 1.."),
+    ] {
+        site.cmd()
+            .args(["submit", "incidents", flag, value])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(contains(format!("invalid value '{value}' for '{flag}")))
+            .stderr(contains(message));
+    }
+    assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
+}
+
+#[test]
 fn a_bad_property_is_a_usage_error_and_nothing_is_sent() {
     let site = Site::start();
     let file = site.ndjson("incidents.ndjson", &incidents("INC", 1));

@@ -37,8 +37,14 @@ pub struct SiteArgs {
         hide_env_values = true
     )]
     pub shared_secret: Option<String>,
-    /// Give up on any one API call after this many seconds, retries included.
-    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    /// Give up on any one API call after this many seconds, retries included (at least 1).
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 120,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub timeout: u64,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, ValueEnum};
 use futures::StreamExt as _;
 use jira_operations::batch::Record as BatchRecord;
@@ -35,7 +36,8 @@ pub enum Kind {
 pub struct SubmitArgs {
     /// What the input holds.
     pub kind: Kind,
-    /// The input file (JSON array or NDJSON); `-` or nothing for standard input.
+    /// The input file: NDJSON (one object per line), a JSON array, or pretty-printed objects
+    /// one after another; `-` or nothing for standard input.
     pub file: Option<PathBuf>,
     /// A request property `key=value` sent with every request (at most 5), usable later by
     /// `delete-by-property`.
@@ -58,14 +60,26 @@ pub struct SubmitArgs {
     /// could not be read to its end still exits 1).
     #[arg(long)]
     pub allow_partial: bool,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4)]
+    /// Requests in flight at once (1 to 64).
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=64)
+    )]
     pub concurrency: usize,
-    /// Largest request body, in bytes.
-    #[arg(long, value_name = "BYTES")]
+    /// Largest request body, in bytes (at least 1024; default 1 MiB).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1024..)
+    )]
     pub max_request_bytes: Option<usize>,
-    /// Entities per request (at most the API's 1000).
-    #[arg(long, value_name = "N")]
+    /// Entities per request (1 to the API's 1000; default 1000).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=1000)
+    )]
     pub batch_size: Option<usize>,
 }
 
