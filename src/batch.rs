@@ -290,6 +290,28 @@ impl SubmitReport {
         !self.failed.is_empty() || !self.rejected.is_empty()
     }
 
+    /// The report when every record was accepted, else an error carrying it: for callers
+    /// that treat anything short of complete success as a failure.
+    ///
+    /// ```no_run
+    /// # async fn run(client: jira_operations::OperationsClient,
+    /// #     incidents: Vec<jira_operations::types::Incident>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let report = client
+    ///     .submit_incidents(incidents, &Default::default())
+    ///     .await
+    ///     .into_complete()?;
+    /// println!("{} accepted", report.accepted_count());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_complete(self) -> std::result::Result<Self, Incomplete> {
+        if self.is_complete_success() {
+            Ok(self)
+        } else {
+            Err(Incomplete(Box::new(self)))
+        }
+    }
+
     /// Adds a record rejected outside the client, e.g. an input line that is not valid JSON.
     pub fn reject(&mut self, rejected: Rejected) {
         self.rejected.push(rejected);
@@ -330,6 +352,35 @@ impl SubmitReport {
         self.unconfirmed.sort_by_key(|s| s.position);
     }
 }
+
+/// A submission in which not every record was accepted; from [`SubmitReport::into_complete`].
+/// Its text counts what went wrong; the report says record by record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incomplete(pub Box<SubmitReport>);
+
+impl Incomplete {
+    /// The report.
+    pub fn report(&self) -> &SubmitReport {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.0;
+        write!(
+            f,
+            "{} of {} records not accepted: {} failed, {} rejected before sending, {} unconfirmed",
+            r.total() - r.accepted_count(),
+            r.total(),
+            r.failed.len(),
+            r.rejected.len(),
+            r.unconfirmed.len()
+        )
+    }
+}
+
+impl std::error::Error for Incomplete {}
 
 /// What the batching layer needs of an incident or a review.
 pub(crate) trait Entity:

@@ -404,7 +404,22 @@ fn a_syntax_error_in_a_json_array_stops_with_a_warning_naming_the_line_after_sen
         .find(|l| l.starts_with("warning: input stopped early"))
         .unwrap_or_else(|| panic!("no warning:\n{stdout}"));
     assert!(warning.contains(&format!("{}:", at(&file, 4))), "{warning}");
+    assert!(warning.ends_with("are in no list"), "{warning}");
     assert_eq!(site.state().ids.unwrap().incidents, ["A", "B"]);
+
+    // With --json, where the input stopped is a field of its own.
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let report = report(&assert);
+    assert_eq!(
+        report["input_stopped"],
+        json!({"source": at(&file, 4), "reason": "expected value at column 8"})
+    );
+    assert_eq!(ids(&report, "accepted"), ["A", "B"]);
 }
 
 #[test]

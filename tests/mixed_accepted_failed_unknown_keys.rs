@@ -91,3 +91,42 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
     );
     assert_eq!(as_json["unknown_project_keys"], json!(["OPS", "UTF"]));
 }
+
+#[tokio::test(start_paused = true)]
+async fn into_complete_turns_anything_short_of_all_accepted_into_an_error() {
+    let server = MockServer::start_async().await;
+    let (_mock, _log) = responder(&server, POST, "/rest/operations/1.0/bulk", |seen| {
+        let ids = seen.ids("incidents");
+        if ids.contains(&"INC-2".to_string()) {
+            json(
+                202,
+                json!({"acceptedIncidents": ["INC-1"], "failedIncidents": {"INC-2": [{"message": "no"}]}}),
+            )
+        } else {
+            json(202, json!({"acceptedIncidents": ids}))
+        }
+    })
+    .await;
+    let client = client(&server);
+
+    let complete = client
+        .submit_incidents(vec![incident("INC-1")], &SubmitOptions::default())
+        .await
+        .into_complete()
+        .unwrap();
+    assert_eq!(complete.accepted_count(), 1);
+
+    let incomplete = client
+        .submit_incidents(
+            vec![incident("INC-1"), incident("INC-2")],
+            &SubmitOptions::default(),
+        )
+        .await
+        .into_complete()
+        .unwrap_err();
+    assert_eq!(
+        incomplete.to_string(),
+        "1 of 2 records not accepted: 1 failed, 0 rejected before sending, 0 unconfirmed"
+    );
+    assert_eq!(incomplete.report().failed[0].id, "INC-2");
+}

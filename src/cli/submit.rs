@@ -133,6 +133,14 @@ Exit codes: 0 every record accepted (with --allow-partial: at least one); 1 some
 failed, was rejected or is unconfirmed, or the input could not be read to its end; 2 bad \
 usage, configuration or input file, before anything was sent.";
 
+/// Where and why the input could not be read to its end.
+#[derive(Debug, serde::Serialize)]
+struct Stop {
+    /// `file:line` of the syntax error or read failure.
+    source: String,
+    reason: String,
+}
+
 /// Reads and submits one kind of entity. Records that cannot be read are listed in the report
 /// as rejected, with their file and line; invalid ones are rejected by the client the same way.
 /// Returns the report, with every position counted in the input, and why the input stopped
@@ -142,7 +150,7 @@ async fn submit_kind<T>(
     args: &SubmitArgs,
     options: &SubmitOptions,
     progress: &Progress,
-) -> (SubmitReport, Option<String>)
+) -> (SubmitReport, Option<Stop>)
 where
     T: DeserializeOwned + Send + 'static,
     BatchRecord<T>: Send,
@@ -171,7 +179,10 @@ where
                     None
                 }
                 Record::Stopped { reason, origin } => {
-                    *stopped.lock().expect("lock") = Some(format!("{origin}: {reason}"));
+                    *stopped.lock().expect("lock") = Some(Stop {
+                        source: origin.to_string(),
+                        reason,
+                    });
                     None
                 }
             };
@@ -188,7 +199,10 @@ where
     report.rejected.sort_by_key(|r| r.position);
     let stopped = stopped.lock().expect("lock").take();
     if let Some(stop) = &stopped {
-        report.warnings.push(format!("input stopped early: {stop}"));
+        report.warnings.push(format!(
+            "input stopped early: {}: {}; the records after it were not read and are in no list",
+            stop.source, stop.reason
+        ));
     }
     (report, stopped)
 }
@@ -509,9 +523,15 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         Kind::Reviews => "reviews",
     };
     if args.json {
+        // The report, and where the input stopped if it did: what follows that point was
+        // never read, so it is in none of the report's lists.
+        let mut json = serde_json::to_value(&report).expect("reports serialize");
+        if let Some(stop) = &stopped {
+            json["input_stopped"] = serde_json::to_value(stop).expect("stops serialize");
+        }
         outln!(
             "{}",
-            serde_json::to_string_pretty(&report).expect("reports serialize")
+            serde_json::to_string_pretty(&json).expect("JSON values serialize")
         );
     }
     print_summary(label, &report, args.wait, args.json);
