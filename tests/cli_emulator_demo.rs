@@ -214,6 +214,39 @@ fn the_readme_commands_work_as_written() {
 }
 
 #[test]
+fn site_flags_given_to_a_command_that_calls_no_site_are_usage_errors() {
+    for (args, flag, command) in [
+        (
+            vec!["emulator", "--installation", "x.json"],
+            "--installation",
+            "emulator",
+        ),
+        (
+            vec!["--base-url", "https://x.example", "demo"],
+            "--base-url",
+            "demo",
+        ),
+        (vec!["--timeout", "5", "spec", "rules"], "--timeout", "spec"),
+    ] {
+        jira_ops()
+            .args(&args)
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!(
+                "jira-ops: {flag} is not used by `jira-ops {command}`\n"
+            ));
+    }
+    // From the environment they are meant for every command, and ignored where unused.
+    jira_ops()
+        .env("JIRA_OPS_INSTALLATION", "x.json")
+        .args(["spec", "rules"])
+        .assert()
+        .success();
+}
+
+#[test]
 fn the_emulator_command_refuses_a_port_in_use_and_a_bad_fault_spec_with_exit_2() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();

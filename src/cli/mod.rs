@@ -84,8 +84,51 @@ fn init_tracing(verbose: u8) {
         .init();
 }
 
+/// The site flags, which only the commands that call a Jira site read.
+const SITE_FLAGS: &[&str] = &[
+    "installation",
+    "base_url",
+    "app_key",
+    "client_key",
+    "shared_secret",
+    "timeout",
+];
+
+/// The site flag given on the command line to a command that does not call a site, if any.
+/// Values from the environment are not counted: they are meant for every command.
+fn unused_site_flag(matches: &clap::ArgMatches) -> Option<String> {
+    let (name, sub) = matches.subcommand()?;
+    if matches!(
+        name,
+        "submit" | "get" | "delete" | "delete-by-property" | "workspaces"
+    ) {
+        return None;
+    }
+    let given = |m: &clap::ArgMatches, id: &str| {
+        m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    };
+    SITE_FLAGS
+        .iter()
+        .find(|id| given(matches, id) || given(sub, id))
+        .map(|id| {
+            format!(
+                "--{} is not used by `jira-ops {name}`",
+                id.replace('_', "-")
+            )
+        })
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory as _, FromArgMatches as _};
+
+    let matches = Cli::command().get_matches();
+    if let Some(problem) = unused_site_flag(&matches) {
+        return exit::usage(&problem);
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_tracing(cli.verbose);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

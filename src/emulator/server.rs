@@ -107,6 +107,7 @@ async fn handle(
         return Ok(route(router, request).await);
     }
 
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let (latency, outcome) = shared.faults.decide();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -114,27 +115,27 @@ async fn handle(
     let response = match outcome {
         Outcome::Reset => {
             shared.count_reset(false);
-            tracing::info!(method = %request.method(), path = %request.uri().path(), "fault: connection reset");
+            tracing::info!(%method, path, "fault: connection reset");
             return Err(InjectedReset);
         }
         Outcome::ResetAfter => {
-            let (method, path) = (request.method().clone(), request.uri().path().to_string());
             let lost = route(router, request).await;
             shared.count_reset(true);
             tracing::info!(%method, path, status = lost.status().as_u16(), "fault: connection reset after processing; the answer is lost");
             return Err(InjectedReset);
         }
         Outcome::RateLimited => {
-            tracing::info!(method = %request.method(), path = %request.uri().path(), "fault: 429");
+            tracing::info!(%method, path, "fault: 429");
             rate_limited(&shared)
         }
         Outcome::Unavailable => {
-            tracing::info!(method = %request.method(), path = %request.uri().path(), "fault: 503");
+            tracing::info!(%method, path, "fault: 503");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
         Outcome::Pass => route(router, request).await,
     };
     shared.count_status(response.status());
+    tracing::debug!(%method, path, status = response.status().as_u16(), "answered");
     Ok(response)
 }
 
