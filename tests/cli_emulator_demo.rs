@@ -109,6 +109,15 @@ fn the_emulator_command_serves_until_ctrl_c_and_its_installation_file_signs_for_
     let installation: Installation =
         serde_json::from_str(&std::fs::read_to_string(&installation_file).unwrap()).unwrap();
     assert_eq!(installation.base_url, url);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&installation_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the file holds a secret: owner only");
+    }
 
     // Submits become visible after --delay; --wait waits for them.
     let mut unknown = incident("ELSEWHERE-1");
@@ -379,19 +388,21 @@ fn generate_into_a_closed_pipe_stops_quietly() {
 #[test]
 fn convert_postmortems_writes_the_two_committed_files() {
     let dir = tempfile::tempdir().unwrap();
+    // A directory that does not exist yet is made.
+    let out = dir.path().join("converted/data");
     let data = root().join("examples/data");
     jira_ops()
         .arg("convert-postmortems")
         .arg(data.join("public-postmortems.json"))
         .arg("--out-dir")
-        .arg(dir.path())
+        .arg(&out)
         .assert()
         .success()
         .stdout(contains("postmortem-incidents.ndjson (242 records)"))
         .stdout(contains("postmortem-reviews.ndjson (242 records)"));
 
     for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
-        let written = std::fs::read(dir.path().join(name)).unwrap();
+        let written = std::fs::read(out.join(name)).unwrap();
         let committed = std::fs::read(data.join(name)).unwrap();
         assert!(
             written == committed,

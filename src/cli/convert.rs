@@ -32,6 +32,9 @@ pub fn run(args: ConvertArgs) -> ExitCode {
     }
 
     let (incidents, reviews) = postmortems::to_ndjson(&mapped);
+    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
+        return exit::usage(&format!("{}: {e}", args.out_dir.display()));
+    }
     for (name, text) in [
         (postmortems::INCIDENTS_FILE, incidents),
         (postmortems::REVIEWS_FILE, reviews),

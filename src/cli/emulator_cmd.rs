@@ -59,7 +59,7 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         outln!("Operations API emulator listening on {}", emu.base_url());
         outln!("Sign with this installation (a throwaway local secret):\n{json}");
         if let Some(path) = &out {
-            match std::fs::write(path, format!("{json}\n")) {
+            match write_private(path, &format!("{json}\n")) {
                 Ok(()) => outln!(
                     "Installation written to {}; use --installation {}",
                     path.display(),
@@ -78,4 +78,16 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit::usage(&e.to_string()),
     }
+}
+
+/// Writes `text` to `path` readable by its owner only (on Unix): it holds a shared secret,
+/// if only the emulator's.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
