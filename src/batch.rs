@@ -180,7 +180,7 @@ impl SubmitOptions {
             let length = value.chars().count();
             if length > value_max {
                 reasons.push(format!(
-                    "property `{key}` is {length} characters long, more than {value_max}"
+                    "the value of property `{key}` is {length} characters long, more than {value_max}"
                 ));
             }
         }
@@ -1042,10 +1042,9 @@ fn settle<E: Entity>(
                 .and_then(|entity| only_unknown_projects(&entity, &answer.unknown_project_keys));
             if let Some(keys) = keys {
                 report.warnings.push(format!(
-                    "{} {}: every issue key is in a project jira does not know ({keys}); jira does not store such a {}, so it most likely is not stored (unconfirmed until a GET says otherwise)",
+                    "{} {}: every issue key is in a project jira does not know ({keys}); jira stores no entity whose keys are all unknown, so it most likely is not stored (unconfirmed until a GET says otherwise)",
                     E::KIND,
                     meta.id,
-                    E::KIND
                 ));
             }
             report.unconfirmed.push(sent::<E>(meta));

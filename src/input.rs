@@ -190,10 +190,30 @@ fn describe(error: &serde_json::Error) -> String {
 }
 
 fn malformed<T>(text: &[u8], origin: Origin, reason: String) -> Record<T> {
-    let id = serde_json::from_slice::<serde_json::Value>(text)
-        .ok()
+    let value = serde_json::from_slice::<serde_json::Value>(text).ok();
+    let id = value
+        .as_ref()
         .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_string)));
+    // Valid JSON that is not an object: say so, rather than what the parser expected first.
+    let reason = value.as_ref().and_then(not_an_object).unwrap_or(reason);
     Record::Malformed { origin, id, reason }
+}
+
+/// Why `value` cannot be a record, when it is not a JSON object.
+fn not_an_object(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+
+    let what = match value {
+        Value::Object(_) => return None,
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+    };
+    Some(format!(
+        "a record is a JSON object with the entity's fields, not {what}"
+    ))
 }
 
 /// Reads one entity from `de`, refusing fields its type does not have at the top level.
@@ -366,6 +386,12 @@ impl<T: DeserializeOwned> Sender<'_, T> {
             .and_then(|id| id.as_str().map(str::to_string));
         // Read as a JSON value first, so a value that is not an entity is reported and the
         // next ones are still read.
+        if let Some(reason) = not_an_object(&value) {
+            return self
+                .tx
+                .blocking_send(Record::Malformed { origin, id, reason })
+                .is_ok();
+        }
         let item = match parse::<_, T>(value) {
             Ok(Ok(entity)) => Record::Entity { entity, origin },
             Ok(Err(reason)) => Record::Malformed { origin, id, reason },
@@ -573,6 +599,27 @@ mod tests {
     fn ndjson_after_blank_lines_keeps_its_line_numbers() {
         let text = "\n\n{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":2}\n";
         assert_eq!(places(&collect(text)), ["a at 3#1", "b at 5#2"]);
+    }
+
+    #[test]
+    fn a_value_that_is_not_an_object_is_named_for_what_it_is() {
+        let out = collect("{\"id\":\"a\",\"n\":1}\n[1,2]\n\"x\"\n");
+        let reasons: Vec<String> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Malformed { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "a record is a JSON object with the entity's fields, not an array",
+                "a record is a JSON object with the entity's fields, not a string",
+            ]
+        );
+        let array = collect("[{\"id\":\"a\",\"n\":1}, 7]");
+        assert_eq!(places(&array), ["a at 1#1", "bad ? at 1#2"]);
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn delete_returns_at_once_and_delete_wait_returns_once_they_are_gone() {
         .args(["delete", "incident", "INC-2", "INC-3", "--wait"])
         .assert()
         .success()
-        .stdout(contains("confirmed gone: 2"));
+        .stdout(contains("confirmed gone: 2 incidents in "));
     let left = site.state().ids.unwrap().incidents;
     assert!(
         !left.contains(&"INC-2".to_string()) && !left.contains(&"INC-3".to_string()),
@@ -199,7 +199,7 @@ fn delete_by_property_deletes_only_what_matches_every_pair() {
         .assert()
         .success()
         .stdout(contains("delete accepted for team=a AND env=prod"))
-        .stdout(contains("confirmed gone: 2 incidents and 1 reviews"));
+        .stdout(contains("confirmed gone: 2 incidents and 1 review in "));
 
     let ids = site.state().ids.unwrap();
     assert_eq!(ids.incidents, ["DEV-0", "DEV-1"]);

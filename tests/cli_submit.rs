@@ -109,7 +109,7 @@ fn wait_confirms_reviews_and_incidents_behind_a_visibility_delay() {
         .stdout(contains(
             "2 accepted, 0 failed, 0 rejected before sending, 0 unconfirmed",
         ))
-        .stderr(contains("confirmed in"));
+        .stderr(contains("in all with the wait"));
     assert_eq!(
         site.state().incidents,
         2,

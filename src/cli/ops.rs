@@ -106,6 +106,11 @@ fn policy(seconds: u64) -> WaitPolicy {
     }
 }
 
+/// `1 incident`, `2 incidents`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Exit 2 for input refused before anything was sent, else 1.
 fn failed(e: &jira_operations::Error) -> ExitCode {
     if e.is_invalid_input() {
@@ -216,7 +221,7 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
         Ok(()) => {
             outln!(
                 "confirmed gone: {} in {:.2?}",
-                args.ids.len(),
+                count(args.ids.len(), args.entity.name()),
                 started.elapsed()
             );
             ExitCode::SUCCESS
@@ -280,9 +285,9 @@ pub async fn delete_by_property(site: &SiteArgs, args: DeleteByPropertyArgs) -> 
     {
         Ok(()) => {
             outln!(
-                "confirmed gone: {} incidents and {} reviews in {:.2?}",
-                incidents.len(),
-                reviews.len(),
+                "confirmed gone: {} and {} in {:.2?}",
+                count(incidents.len(), "incident"),
+                count(reviews.len(), "review"),
                 started.elapsed()
             );
             ExitCode::SUCCESS

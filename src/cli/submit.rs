@@ -539,7 +539,7 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
         "submitted in {:.2?}{}",
         submitted_in,
         if args.wait {
-            format!(", confirmed in {:.2?} in all", started.elapsed())
+            format!(", {:.2?} in all with the wait", started.elapsed())
         } else {
             String::new()
         }
