@@ -223,6 +223,53 @@ fn the_readme_commands_work_as_written() {
 }
 
 #[test]
+fn the_emulator_command_injects_the_faults_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let installation_file = dir.path().join("emulator.json");
+    let emulator = EmulatorProcess::spawn(
+        &[
+            "emulator",
+            "--faults",
+            "503=100%,seed=1",
+            "--installation-out",
+            installation_file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let url = emulator.line_after("Operations API emulator listening on ");
+    emulator.line_after("Installation written to ");
+
+    jira_ops()
+        .arg("--installation")
+        .arg(&installation_file)
+        .args(["--timeout", "2", "get", "incident", "INC-1"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "jira is unavailable (503) while reading an incident",
+        ));
+
+    // The admin view is never faulted, and counts what was answered.
+    let state: serde_json::Value = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            reqwest::get(format!("{url}/__emulator/state"))
+                .await?
+                .json()
+                .await
+        })
+        .unwrap();
+    let answered_503 = state["requestsByStatus"]["503"].as_u64().unwrap_or(0);
+    assert!(answered_503 >= 1, "{state}");
+    assert_eq!(
+        state["requestsByStatus"].as_object().unwrap().len(),
+        1,
+        "{state}"
+    );
+}
+
+#[test]
 fn site_flags_given_to_a_command_that_calls_no_site_are_usage_errors() {
     for (args, flag, command) in [
         (
