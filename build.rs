@@ -60,6 +60,12 @@ fn generate(spec: &openapiv3::OpenAPI) -> Result<String, String> {
         .with_hooks(progenitor::HooksMode::Expected)
         .with_map_type("std::collections::BTreeMap")
         .with_derive("PartialEq");
+    // The submit answer keeps fields the spec does not name (see `crate::model`).
+    settings.with_replacement(
+        "SubmitEntityResponse",
+        "crate::model::SubmitEntityResponse",
+        [progenitor::TypeImpl::Default].into_iter(),
+    );
     for name in OPEN_ENUMS {
         let replacement = format!("crate::model::{name}");
         settings.with_replacement(

@@ -250,6 +250,10 @@ pub struct SubmitReport {
     pub unconfirmed: Vec<Sent>,
     /// Project keys Jira did not know (`unknownProjectKeys`): a warning, not a failure.
     pub unknown_project_keys: BTreeSet<String>,
+    /// Fields of Jira's answers that the spec does not name (a sign that Jira's API has moved
+    /// on): the answers' other fields were read as usual.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unknown_answer_fields: BTreeSet<String>,
     /// Things worth knowing that are not failures, e.g. an `updateSequenceNumber` that cannot
     /// supersede an earlier one.
     pub warnings: Vec<String>,
@@ -324,6 +328,8 @@ impl SubmitReport {
         self.rejected.extend(other.rejected);
         self.unconfirmed.extend(other.unconfirmed);
         self.unknown_project_keys.extend(other.unknown_project_keys);
+        self.unknown_answer_fields
+            .extend(other.unknown_answer_fields);
         self.warnings.extend(other.warnings);
         self.requests_sent += other.requests_sent;
         self.retries += other.retries;
@@ -1053,6 +1059,9 @@ fn settle<E: Entity>(
     report
         .unknown_project_keys
         .extend(answer.unknown_project_keys);
+    report
+        .unknown_answer_fields
+        .extend(answer.extra.into_keys());
 }
 
 /// The project keys of `entity`'s issue associations (what precedes the last `-` of each

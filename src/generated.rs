@@ -160,7 +160,7 @@ impl Client {
     pub(crate) async fn submit_entity_json(
         &self,
         body: bytes::Bytes,
-    ) -> Result<ResponseValue<types::SubmitEntityResponse>, Error<()>> {
+    ) -> Result<ResponseValue<crate::model::SubmitEntityResponse>, Error<()>> {
         let request = self
             .client
             .post(format!("{}/rest/operations/1.0/bulk", self.baseurl))

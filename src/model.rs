@@ -1,4 +1,5 @@
-//! Hand-written enums for the spec's closed value sets, made open.
+//! Hand-written types the generated code uses in place of its own: the spec's closed value
+//! sets made open, and the submit answer made to keep what it does not know.
 //!
 //! The spec lists the values Jira accepts today (`open`, `resolved`, `P1`…). A client that
 //! rejects a value Jira adds tomorrow would fail to read a whole response, so each enum here
@@ -6,6 +7,7 @@
 //! closed enums progenitor would emit; sending an `Other` value is caught by validation before
 //! it leaves the client.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -141,4 +143,27 @@ open_enum! {
         #[default]
         V1_0 => "1.0",
     }
+}
+
+/// Jira's answer to a submit (`202`): which incidents it accepted, which failed and why, and
+/// the project keys it does not know.
+///
+/// Fields the spec does not name are kept in `extra` rather than dropped: the 202 schema has no
+/// review fields today, and a field Jira adds (an account of reviews, say) should reach the
+/// caller, who may act on it before this crate knows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitEntityResponse {
+    /// IDs of the incidents accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_incidents: Vec<String>,
+    /// Incidents refused, by ID, with Jira's messages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_incidents: BTreeMap<String, Vec<crate::generated::types::ErrorMessage>>,
+    /// Project keys named by associations that the site does not have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_project_keys: Vec<String>,
+    /// Every other field of the answer, as received.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }

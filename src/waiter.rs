@@ -35,8 +35,9 @@ pub struct WaitPolicy {
     pub first_delay: Duration,
     /// The cap on the delay (default 15 s).
     pub max_delay: Duration,
-    /// How long to wait in all (default 2 min). The last poll starts at the deadline at the
-    /// latest and may take up to one attempt timeout.
+    /// How long to wait in all (default 2 min). Retries inside a poll stop at the deadline;
+    /// the last poll starts at the deadline at the latest and may take up to
+    /// [`LAST_POLL_GRACE`] more.
     pub deadline: Duration,
     /// Polls in flight at once in bulk waits (default 8).
     pub concurrency: usize,
@@ -189,6 +190,10 @@ impl StoredTarget {
     }
 }
 
+/// How long the poll made at a wait's deadline may still take: a wait ends at most this much
+/// after its deadline.
+pub const LAST_POLL_GRACE: Duration = Duration::from_secs(1);
+
 /// Errors that end a wait at once: they would not change by polling again.
 fn is_transient(error: &Error) -> bool {
     error.is_retryable() || error.is_deadline_exceeded()
@@ -201,10 +206,10 @@ struct Round<T> {
 
 impl OperationsClient {
     /// The deadline of one poll: the wait's own, so that retries inside a poll (a 429 with a
-    /// long `Retry-After`, say) never carry a wait past it; an attempt still in flight then is
-    /// cut off and its item reported as not yet seen.
+    /// long `Retry-After`, say) never carry a wait past it, but at least [`LAST_POLL_GRACE`]
+    /// from now, so that the poll made at the deadline can still read an answer.
     fn poll_deadline(&self, wait_deadline: Instant) -> Option<Instant> {
-        Some(wait_deadline)
+        Some(wait_deadline.max(Instant::now() + LAST_POLL_GRACE))
     }
 
     /// Polls every pending item in rounds until `check` says each is done or the deadline
@@ -249,9 +254,9 @@ impl OperationsClient {
                 match round.outcome {
                     Ok(Ok(value)) => done.push((pending.remove(round.item), value)),
                     Ok(Err(seen)) => pending[round.item].seen = seen,
+                    // What was last seen of the item stands; the error is kept beside it.
                     Err(e) if is_transient(&e) => {
                         tracing::debug!(error = %e, "transient error while waiting");
-                        pending[round.item].seen = Seen::Unknown;
                         last_error = Some(e.to_string());
                     }
                     Err(e) => return Err(e),

@@ -26,7 +26,8 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
                 "failedIncidents": {
                     "INC-2": [{"message": "Unknown component", "errorTraceId": "abc"}]
                 },
-                "unknownProjectKeys": ["UTF", "OPS"]
+                "unknownProjectKeys": ["UTF", "OPS"],
+                "acceptedReviews": []
             }),
         )],
     )
@@ -77,6 +78,10 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
     assert_eq!(
         report.unknown_project_keys,
         BTreeSet::from(["OPS".to_string(), "UTF".to_string()])
+    );
+    assert_eq!(
+        report.unknown_answer_fields,
+        BTreeSet::from(["acceptedReviews".to_string()])
     );
     assert!(!report.is_complete_success());
     assert!(report.has_failures());

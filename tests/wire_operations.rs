@@ -296,6 +296,15 @@ async fn submit_entity_posts_incidents_with_properties_and_reads_the_202_with_fa
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].message, "Incident summary is too long");
     assert_eq!(failures[0].error_trace_id.as_deref(), Some("trace-9"));
+    // A field the spec does not name is kept as received.
+    assert_eq!(
+        result.extra,
+        [(
+            "acceptedReviews".to_string(),
+            json!(["a field this crate does not know"])
+        )]
+        .into()
+    );
 }
 
 #[tokio::test]

@@ -398,6 +398,17 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
             .collect();
         text.push_str(&format!("unknown project keys: {}\n", keys.join(", ")));
     }
+    if !report.unknown_answer_fields.is_empty() {
+        let fields: Vec<String> = report
+            .unknown_answer_fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect();
+        text.push_str(&format!(
+            "jira's answers had fields this version does not read: {}\n",
+            fields.join(", ")
+        ));
+    }
     const SHOWN: usize = 20;
     for f in report.failed.iter().take(SHOWN) {
         let at = f.source.as_deref().unwrap_or("");
