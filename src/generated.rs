@@ -135,6 +135,13 @@ impl Client {
                 "property key `{key}` is not allowed: keys are non-empty, without `:`, and do not start with `_`"
             )));
         }
+        let value_max = crate::spec_facts::SUBMIT_ENTITY_REQUEST_PROPERTIES_VALUE_MAX_LENGTH;
+        if let Some((key, value)) = filters.iter().find(|(_, v)| v.chars().count() > value_max) {
+            return Err(Error::InvalidRequest(format!(
+                "the value of property `{key}` is {} characters long, more than {value_max}: no submitted property can match it",
+                value.chars().count()
+            )));
+        }
 
         let mut url = reqwest::Url::parse(&format!(
             "{}/rest/operations/1.0/bulkByProperties",

@@ -476,6 +476,15 @@ async fn delete_by_properties_refuses_bad_filters_before_sending() {
             "{key:?}: {bad:?}"
         );
     }
+    let long = "v".repeat(256);
+    let too_long = site
+        .client
+        .delete_entity_by_properties(&[("accountId", &long)])
+        .await;
+    assert!(
+        matches!(too_long, Err(GeneratedError::InvalidRequest(ref m)) if m.contains("256 characters long, more than 255")),
+        "{too_long:?}"
+    );
     any.assert_calls_async(0).await;
 }
 
