@@ -22,103 +22,193 @@ use crate::spec_facts as spec;
 
 /// Every reason `incident` would be refused; empty when it may be sent.
 pub fn validate_incident(incident: &Incident) -> Vec<String> {
-    let mut reasons = Vec::new();
+    check_incident(incident)
+}
 
-    schema_version(&mut reasons, incident.schema_version.as_str());
-    id(
-        &mut reasons,
-        "id",
-        &incident.id,
-        spec::INCIDENT_ID_MAX_LENGTH,
-    );
+/// Every reason `review` would be refused; empty when it may be sent.
+pub fn validate_review(review: &Review) -> Vec<String> {
+    check_review(review)
+}
+
+/// What validation reads of an incident or review: the typed entity's fields, or the same
+/// fields borrowed from the JSON it will be sent as.
+pub(crate) trait EntityFields {
+    /// An element of `associations`.
+    type Association: AssociationFields;
+
+    fn schema_version(&self) -> &str;
+    fn id(&self) -> &str;
+    fn summary(&self) -> &str;
+    fn description(&self) -> &str;
+    fn url(&self) -> &str;
+    fn created_date(&self) -> &str;
+    fn last_updated(&self) -> &str;
+    fn status(&self) -> &str;
+    /// `None` when the field is absent; JSON may also hold it empty, which Jira refuses.
+    fn associations(&self) -> Option<&[Self::Association]>;
+}
+
+/// The incident's own fields.
+pub(crate) trait IncidentFields: EntityFields {
+    fn severity_level(&self) -> Option<&str>;
+    fn affected_components(&self) -> impl ExactSizeIterator<Item = &str>;
+}
+
+/// The review's own field.
+pub(crate) trait ReviewFields: EntityFields {
+    fn reviews(&self) -> impl ExactSizeIterator<Item = &str>;
+}
+
+/// What validation reads of an association.
+pub(crate) trait AssociationFields {
+    fn association_type(&self) -> Option<&str>;
+    fn values(&self) -> impl ExactSizeIterator<Item = &str>;
+}
+
+/// The reasons shared by incidents and reviews.
+fn check_common<E: EntityFields>(reasons: &mut Vec<String>, entity: &E, limits: &Limits) {
+    schema_version(reasons, entity.schema_version());
+    id(reasons, "id", entity.id(), limits.id);
+    text(reasons, "summary", entity.summary(), true, limits.summary);
     text(
-        &mut reasons,
-        "summary",
-        &incident.summary,
-        true,
-        spec::INCIDENT_SUMMARY_MAX_LENGTH,
-    );
-    text(
-        &mut reasons,
+        reasons,
         "description",
-        &incident.description,
+        entity.description(),
         false,
-        spec::INCIDENT_DESCRIPTION_MAX_LENGTH,
+        limits.description,
     );
-    url(&mut reasons, &incident.url, spec::INCIDENT_URL_MAX_LENGTH);
-    date(&mut reasons, "createdDate", &incident.created_date);
-    date(&mut reasons, "lastUpdated", &incident.last_updated);
-    known(
-        &mut reasons,
-        "status",
-        incident.status.as_str(),
-        spec::INCIDENT_STATUS_VALUES,
-    );
-    if let Some(severity) = &incident.severity {
+    url(reasons, entity.url(), limits.url);
+    date(reasons, "createdDate", entity.created_date());
+    date(reasons, "lastUpdated", entity.last_updated());
+    known(reasons, "status", entity.status(), limits.statuses);
+}
+
+/// The spec's limits for one kind of entity.
+struct Limits {
+    id: usize,
+    summary: usize,
+    description: usize,
+    url: usize,
+    statuses: &'static [&'static str],
+    associations: usize,
+}
+
+pub(crate) fn check_incident<I: IncidentFields>(incident: &I) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let limits = Limits {
+        id: spec::INCIDENT_ID_MAX_LENGTH,
+        summary: spec::INCIDENT_SUMMARY_MAX_LENGTH,
+        description: spec::INCIDENT_DESCRIPTION_MAX_LENGTH,
+        url: spec::INCIDENT_URL_MAX_LENGTH,
+        statuses: spec::INCIDENT_STATUS_VALUES,
+        associations: spec::INCIDENT_ASSOCIATIONS_MAX_ITEMS,
+    };
+
+    check_common(&mut reasons, incident, &limits);
+    if let Some(level) = incident.severity_level() {
         known(
             &mut reasons,
             "severity.level",
-            severity.level.as_str(),
+            level,
             spec::SEVERITY_LEVEL_VALUES,
         );
     }
     string_list(
         &mut reasons,
         "affectedComponents",
-        &incident.affected_components,
+        incident.affected_components(),
         spec::INCIDENT_AFFECTED_COMPONENTS_MIN_ITEMS,
         spec::INCIDENT_AFFECTED_COMPONENTS_MAX_ITEMS,
     );
-    associations(
-        &mut reasons,
-        &incident.associations,
-        spec::INCIDENT_ASSOCIATIONS_MAX_ITEMS,
-    );
+    associations(&mut reasons, incident.associations(), limits.associations);
     reasons
 }
 
-/// Every reason `review` would be refused; empty when it may be sent.
-pub fn validate_review(review: &Review) -> Vec<String> {
+pub(crate) fn check_review<R: ReviewFields>(review: &R) -> Vec<String> {
     let mut reasons = Vec::new();
+    let limits = Limits {
+        id: spec::REVIEW_ID_MAX_LENGTH,
+        summary: spec::REVIEW_SUMMARY_MAX_LENGTH,
+        description: spec::REVIEW_DESCRIPTION_MAX_LENGTH,
+        url: spec::REVIEW_URL_MAX_LENGTH,
+        statuses: spec::REVIEW_STATUS_VALUES,
+        associations: spec::REVIEW_ASSOCIATIONS_MAX_ITEMS,
+    };
 
-    schema_version(&mut reasons, review.schema_version.as_str());
-    id(&mut reasons, "id", &review.id, spec::REVIEW_ID_MAX_LENGTH);
-    text(
-        &mut reasons,
-        "summary",
-        &review.summary,
-        true,
-        spec::REVIEW_SUMMARY_MAX_LENGTH,
-    );
-    text(
-        &mut reasons,
-        "description",
-        &review.description,
-        false,
-        spec::REVIEW_DESCRIPTION_MAX_LENGTH,
-    );
-    url(&mut reasons, &review.url, spec::REVIEW_URL_MAX_LENGTH);
-    date(&mut reasons, "createdDate", &review.created_date);
-    date(&mut reasons, "lastUpdated", &review.last_updated);
-    known(
-        &mut reasons,
-        "status",
-        review.status.as_str(),
-        spec::REVIEW_STATUS_VALUES,
-    );
+    check_common(&mut reasons, review, &limits);
     string_list(
         &mut reasons,
         "reviews",
-        &review.reviews,
+        review.reviews(),
         spec::REVIEW_REVIEWS_MIN_ITEMS,
         spec::REVIEW_REVIEWS_MAX_ITEMS,
     );
-    associations(
-        &mut reasons,
-        &review.associations,
-        spec::REVIEW_ASSOCIATIONS_MAX_ITEMS,
-    );
+    associations(&mut reasons, review.associations(), limits.associations);
     reasons
+}
+
+macro_rules! typed_fields {
+    ($type:ty) => {
+        impl EntityFields for $type {
+            type Association = Association;
+
+            fn schema_version(&self) -> &str {
+                self.schema_version.as_str()
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn summary(&self) -> &str {
+                &self.summary
+            }
+            fn description(&self) -> &str {
+                &self.description
+            }
+            fn url(&self) -> &str {
+                &self.url
+            }
+            fn created_date(&self) -> &str {
+                &self.created_date
+            }
+            fn last_updated(&self) -> &str {
+                &self.last_updated
+            }
+            fn status(&self) -> &str {
+                self.status.as_str()
+            }
+            // An empty list is not sent at all (the type skips it), so it counts as absent.
+            fn associations(&self) -> Option<&[Association]> {
+                Some(self.associations.as_slice()).filter(|a| !a.is_empty())
+            }
+        }
+    };
+}
+
+typed_fields!(Incident);
+typed_fields!(Review);
+
+impl IncidentFields for Incident {
+    fn severity_level(&self) -> Option<&str> {
+        self.severity.as_ref().map(|s| s.level.as_str())
+    }
+    fn affected_components(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.affected_components.iter().map(String::as_str)
+    }
+}
+
+impl ReviewFields for Review {
+    fn reviews(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.reviews.iter().map(String::as_str)
+    }
+}
+
+impl AssociationFields for Association {
+    fn association_type(&self) -> Option<&str> {
+        self.association_type.as_ref().map(|t| t.as_str())
+    }
+    fn values(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.values.iter().map(String::as_str)
+    }
 }
 
 fn chars(value: &str) -> usize {
@@ -475,26 +565,41 @@ fn known(reasons: &mut Vec<String>, field: &str, value: &str, allowed: &[&str]) 
     }
 }
 
-fn string_list(reasons: &mut Vec<String>, field: &str, values: &[String], min: usize, max: usize) {
-    if values.len() < min {
+fn string_list<'a>(
+    reasons: &mut Vec<String>,
+    field: &str,
+    values: impl ExactSizeIterator<Item = &'a str>,
+    min: usize,
+    max: usize,
+) {
+    let count = values.len();
+    if count < min {
         reasons.push(format!(
-            "{field} has {} items, at least {min} required",
-            values.len()
+            "{field} has {count} items, at least {min} required"
         ));
     }
-    if values.len() > max {
-        reasons.push(format!(
-            "{field} has {} items, more than {max}",
-            values.len()
-        ));
+    if count > max {
+        reasons.push(format!("{field} has {count} items, more than {max}"));
     }
-    let empty = values.iter().filter(|v| v.is_empty()).count();
+    let empty = values.filter(|v| v.is_empty()).count();
     if empty > 0 {
         reasons.push(format!("{field} has {empty} empty item(s)"));
     }
 }
 
-fn associations(reasons: &mut Vec<String>, associations: &[Association], max: usize) {
+fn associations<A: AssociationFields>(
+    reasons: &mut Vec<String>,
+    associations: Option<&[A]>,
+    max: usize,
+) {
+    let Some(associations) = associations else {
+        return;
+    };
+    if associations.is_empty() {
+        reasons.push(format!(
+            "associations is empty: leave it out, or give 1 to {max}"
+        ));
+    }
     if associations.len() > max {
         reasons.push(format!(
             "associations has {} items, more than {max}",
@@ -502,19 +607,20 @@ fn associations(reasons: &mut Vec<String>, associations: &[Association], max: us
         ));
     }
     for (i, association) in associations.iter().enumerate() {
-        match &association.association_type {
+        match association.association_type() {
             None => reasons.push(format!("associations[{i}] has no associationType")),
             Some(kind) => known(
                 reasons,
                 &format!("associations[{i}].associationType"),
-                kind.as_str(),
+                kind,
                 spec::ASSOCIATION_TYPE_VALUES,
             ),
         }
-        if association.values.is_empty() {
+        let values = association.values();
+        if values.len() == 0 {
             reasons.push(format!("associations[{i}] has no values"));
         }
-        let empty = association.values.iter().filter(|v| v.is_empty()).count();
+        let empty = values.filter(|v| v.is_empty()).count();
         if empty > 0 {
             reasons.push(format!("associations[{i}] has {empty} empty value(s)"));
         }
