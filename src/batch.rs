@@ -34,6 +34,7 @@
 //! unbounded stream to do more would make memory grow with the input.)
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::fmt;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, ready};
@@ -43,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{EntityKind, OperationsClient, ends_session};
 use crate::error::Error;
+use crate::json_entity::{self, Checked, Refusal};
 use crate::model::AssociationType;
 use crate::spec_facts;
 use crate::types::{
@@ -76,6 +78,38 @@ impl<T> From<T> for Record<T> {
             source: None,
         }
     }
+}
+
+/// An incident or review as the JSON it is to be sent as: one object, such as a line of an
+/// NDJSON file. It is checked by the rules a typed entity is checked by, and stricter where the
+/// bytes would otherwise reach Jira unchecked (an unknown field, a `null`, an empty list), then
+/// sent byte for byte; it is never parsed into owned strings or serialized again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EntityJson(pub Vec<u8>);
+
+impl fmt::Debug for EntityJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = String::from_utf8_lossy(&self.0[..self.0.len().min(200)]);
+        f.debug_tuple("EntityJson").field(&text).finish()
+    }
+}
+
+impl From<Vec<u8>> for EntityJson {
+    fn from(json: Vec<u8>) -> Self {
+        Self(json)
+    }
+}
+
+impl From<String> for EntityJson {
+    fn from(json: String) -> Self {
+        Self(json.into_bytes())
+    }
+}
+
+/// What a submission reads: typed entities, or entities as JSON.
+enum Input<E> {
+    Typed(Record<E>),
+    Json(Record<EntityJson>),
 }
 
 /// How a submission is packed and what goes with every request.
@@ -394,6 +428,8 @@ pub(crate) trait Entity:
 {
     const KIND: EntityKind;
     const LIST_KEY: &'static str;
+    /// The entity read in place in its JSON.
+    type View<'a>: json_entity::View<'a>;
     fn id(&self) -> &str;
     fn sequence(&self) -> i64;
     fn validate(&self) -> Vec<String>;
@@ -404,6 +440,7 @@ pub(crate) trait Entity:
 impl Entity for Incident {
     const KIND: EntityKind = EntityKind::Incident;
     const LIST_KEY: &'static str = "incidents";
+    type View<'a> = json_entity::IncidentView<'a>;
 
     fn id(&self) -> &str {
         &self.id
@@ -429,6 +466,7 @@ impl Entity for Incident {
 impl Entity for Review {
     const KIND: EntityKind = EntityKind::Review;
     const LIST_KEY: &'static str = "reviews";
+    type View<'a> = json_entity::ReviewView<'a>;
 
     fn id(&self) -> &str {
         &self.id
@@ -605,7 +643,7 @@ impl Batcher {
 
 /// Turns input records into steps: rejections and full requests.
 struct Producer<'a, E> {
-    input: BoxStream<'a, Record<E>>,
+    input: BoxStream<'a, Input<E>>,
     batcher: Batcher,
     pending: VecDeque<Step>,
     position: usize,
@@ -654,7 +692,7 @@ impl<E: Entity> Stream for Producer<'_, E> {
 impl<'a, E: Entity> Producer<'a, E> {
     /// The producer of a submission of `input` under `options`, and the frame every request
     /// body is built in.
-    fn new(input: BoxStream<'a, Record<E>>, options: &SubmitOptions) -> (Self, Frame) {
+    fn new(input: BoxStream<'a, Input<E>>, options: &SubmitOptions) -> (Self, Frame) {
         let refused = options.validate();
         let refused_options = (!refused.is_empty()).then(|| {
             refused
@@ -712,55 +750,82 @@ impl<'a, E: Entity> Producer<'a, E> {
         })
     }
 
-    fn admit(&mut self, record: Record<E>, position: usize) -> Vec<Step> {
-        let Record { entity, source } = record;
-        let id = entity.id().to_string();
-        let reject = |reasons: Vec<String>, source: Option<String>| {
+    fn admit(&mut self, input: Input<E>, position: usize) -> Vec<Step> {
+        let (source, prepared) = match input {
+            Input::Typed(Record { entity, source }) => (source, self.prepare_typed(entity)),
+            Input::Json(Record { entity, source }) => (source, prepare_json::<E>(entity.0)),
+        };
+        let reject = |id: Option<String>, reasons: Vec<String>, source: Option<String>| {
             vec![Step::Reject(Rejected {
-                id: (!id.is_empty()).then(|| id.clone()),
+                id,
                 position,
                 source,
                 reasons,
             })]
         };
-
+        let (checked, json) = match prepared {
+            Ok(prepared) => prepared,
+            Err(refusal) => return reject(refusal.id, refusal.reasons, source),
+        };
         if let Some(reasons) = &self.refused_options {
-            return reject(reasons.clone(), source);
+            return reject(Some(checked.id), reasons.clone(), source);
         }
-        let reasons = entity.validate();
-        if !reasons.is_empty() {
-            return reject(reasons, source);
-        }
-        self.scratch.clear();
-        if let Err(e) = serde_json::to_writer(&mut self.scratch, &entity) {
-            return reject(vec![format!("cannot be serialized: {e}")], source);
-        }
-        let json = self.scratch.as_slice().to_vec();
+
         let alone = self.batcher.frame.request_bytes(1, json.len());
         if alone > self.batcher.max_bytes {
-            return reject(
-                vec![format!(
-                    "the {} alone makes a request of {alone} bytes, more than the limit of {} bytes",
-                    E::KIND,
-                    self.batcher.max_bytes
-                )],
-                source,
+            let reason = format!(
+                "the {} alone makes a request of {alone} bytes, more than the limit of {} bytes",
+                E::KIND,
+                self.batcher.max_bytes
             );
+            return reject(Some(checked.id), vec![reason], source);
         }
-        if !crate::validate::id_is_url_safe(&id) {
+        if !crate::validate::id_is_url_safe(&checked.id) {
             self.encoded_ids.0 += 1;
             if self.encoded_ids.1.len() < 3 {
-                self.encoded_ids.1.push(id.clone());
+                self.encoded_ids.1.push(checked.id.clone());
             }
         }
         let meta = Meta {
-            sequence: entity.sequence(),
-            id: id.clone(),
+            sequence: checked.sequence,
+            id: checked.id,
             position,
             source,
         };
         self.batcher.push(meta, json)
     }
+
+    /// Validates a typed entity and serializes it.
+    fn prepare_typed(&mut self, entity: E) -> Result<(Checked, Vec<u8>), Refusal> {
+        let id = entity.id();
+        let id = (!id.is_empty()).then(|| id.to_string());
+        let reasons = entity.validate();
+        if !reasons.is_empty() {
+            return Err(Refusal { id, reasons });
+        }
+        self.scratch.clear();
+        if let Err(e) = serde_json::to_writer(&mut self.scratch, &entity) {
+            let reasons = vec![format!("cannot be serialized: {e}")];
+            return Err(Refusal { id, reasons });
+        }
+        let checked = Checked {
+            id: id.unwrap_or_default(),
+            sequence: entity.sequence(),
+        };
+        Ok((checked, self.scratch.as_slice().to_vec()))
+    }
+}
+
+/// Checks an entity given as JSON; its bytes are what is sent.
+fn prepare_json<E: Entity>(json: Vec<u8>) -> Result<(Checked, Vec<u8>), Refusal> {
+    let checked = json_entity::check::<E::View<'_>>(&json)?;
+    let trimmed = json.trim_ascii();
+    let json = if trimmed.len() == json.len() {
+        json
+    } else {
+        trimmed.to_vec()
+    };
+    Ok((checked, json))
 }
 
 impl OperationsClient {
@@ -773,7 +838,9 @@ impl OperationsClient {
         I::IntoIter: Send,
         I::Item: Into<Record<Incident>>,
     {
-        let input = stream::iter(incidents).map(Into::into).boxed();
+        let input = stream::iter(incidents)
+            .map(|r| Input::Typed(r.into()))
+            .boxed();
         self.submit_stream(input, options).await
     }
 
@@ -786,7 +853,9 @@ impl OperationsClient {
         I::IntoIter: Send,
         I::Item: Into<Record<Review>>,
     {
-        let input = stream::iter(reviews).map(Into::into).boxed();
+        let input = stream::iter(reviews)
+            .map(|r| Input::Typed(r.into()))
+            .boxed();
         self.submit_stream(input, options).await
     }
 
@@ -801,8 +870,8 @@ impl OperationsClient {
         S: Stream + Send,
         S::Item: Into<Record<Incident>>,
     {
-        self.submit_stream(incidents.map(Into::into).boxed(), options)
-            .await
+        let input = incidents.map(|r| Input::Typed(r.into())).boxed();
+        self.submit_stream(input, options).await
     }
 
     /// As [`submit_incidents_stream`](Self::submit_incidents_stream), for reviews.
@@ -815,13 +884,44 @@ impl OperationsClient {
         S: Stream + Send,
         S::Item: Into<Record<Review>>,
     {
-        self.submit_stream(reviews.map(Into::into).boxed(), options)
-            .await
+        let input = reviews.map(|r| Input::Typed(r.into())).boxed();
+        self.submit_stream(input, options).await
+    }
+
+    /// As [`submit_incidents_stream`](Self::submit_incidents_stream), for incidents given as
+    /// JSON (each [`EntityJson`] one object, e.g. a line of an NDJSON file): each is checked in
+    /// place and, when it passes, sent as the bytes it came as. The cheapest way to submit what
+    /// is already JSON.
+    pub async fn submit_incidents_json_stream<S>(
+        &self,
+        incidents: S,
+        options: &SubmitOptions,
+    ) -> SubmitReport
+    where
+        S: Stream + Send,
+        S::Item: Into<Record<EntityJson>>,
+    {
+        let input = incidents.map(|r| Input::Json(r.into())).boxed();
+        self.submit_stream::<Incident>(input, options).await
+    }
+
+    /// As [`submit_incidents_json_stream`](Self::submit_incidents_json_stream), for reviews.
+    pub async fn submit_reviews_json_stream<S>(
+        &self,
+        reviews: S,
+        options: &SubmitOptions,
+    ) -> SubmitReport
+    where
+        S: Stream + Send,
+        S::Item: Into<Record<EntityJson>>,
+    {
+        let input = reviews.map(|r| Input::Json(r.into())).boxed();
+        self.submit_stream::<Review>(input, options).await
     }
 
     async fn submit_stream<E: Entity>(
         &self,
-        input: BoxStream<'_, Record<E>>,
+        input: BoxStream<'_, Input<E>>,
         options: &SubmitOptions,
     ) -> SubmitReport {
         let (producer, frame) = Producer::new(input, options);
@@ -938,8 +1038,26 @@ pub mod bench {
         incidents: Vec<Incident>,
         options: &SubmitOptions,
     ) -> (Vec<bytes::Bytes>, usize) {
-        let input = stream::iter(incidents).map(Record::from).boxed();
+        let input = stream::iter(incidents)
+            .map(|i| Input::Typed(Record::from(i)))
+            .boxed();
         let (producer, frame) = Producer::new(input, options);
+        bodies(producer, &frame)
+    }
+
+    /// As [`incident_request_bodies`], for incidents given as JSON.
+    pub fn incident_request_bodies_json(
+        incidents: Vec<Vec<u8>>,
+        options: &SubmitOptions,
+    ) -> (Vec<bytes::Bytes>, usize) {
+        let input = stream::iter(incidents)
+            .map(|json| Input::Json(Record::from(EntityJson(json))))
+            .boxed();
+        let (producer, frame) = Producer::<Incident>::new(input, options);
+        bodies(producer, &frame)
+    }
+
+    fn bodies(producer: Producer<'_, Incident>, frame: &Frame) -> (Vec<bytes::Bytes>, usize) {
         let mut bodies = Vec::new();
         let mut rejected = 0;
         for step in futures::executor::block_on_stream(producer) {

@@ -17,11 +17,14 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use serde::de::{DeserializeOwned, SeqAccess, Visitor};
 use tokio::sync::mpsc;
+
+use crate::batch::EntityJson;
 
 /// Where a record was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,18 @@ pub fn read<T>(path: Option<&Path>) -> mpsc::Receiver<Record<T>>
 where
     T: DeserializeOwned + Send + 'static,
 {
+    spawn_reader(path, Typed(PhantomData))
+}
+
+/// As [`read`], handing each record over as its JSON, unparsed, for
+/// `OperationsClient::submit_incidents_json_stream` and its review twin: an NDJSON line is
+/// sent on as it is; an element of an array, or one of a sequence of objects, as its text.
+/// Whether a record is a valid entity is then for the client to say.
+pub fn read_json(path: Option<&Path>) -> mpsc::Receiver<Record<EntityJson>> {
+    spawn_reader(path, AsJson)
+}
+
+fn spawn_reader<D: Decode>(path: Option<&Path>, decode: D) -> mpsc::Receiver<Record<D::Output>> {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
     let path: Option<PathBuf> = path.filter(|p| p.as_os_str() != "-").map(Path::to_path_buf);
     std::thread::spawn(move || {
@@ -88,7 +103,12 @@ where
             None => Ok(Box::new(io::stdin())),
         };
         match source {
-            Ok(reader) => read_from(BufReader::with_capacity(1 << 16, reader), &name, &tx),
+            Ok(reader) => read_with(
+                BufReader::with_capacity(1 << 16, reader),
+                &name,
+                &tx,
+                &decode,
+            ),
             Err(e) => {
                 let origin = Origin {
                     file: name,
@@ -105,12 +125,100 @@ where
     rx
 }
 
+/// How the reader makes records of what it finds.
+trait Decode: Send + 'static {
+    /// What a record carries.
+    type Output: Send + 'static;
+    /// What an element of an array, or a value of a sequence, is first read as.
+    type Element: DeserializeOwned;
+
+    /// The record of one NDJSON line, without its line end.
+    fn line(&self, text: &[u8], origin: Origin) -> Record<Self::Output>;
+    /// The record of one element or value.
+    fn element(&self, element: Self::Element, origin: Origin) -> Record<Self::Output>;
+}
+
+/// Records parsed into `T`.
+struct Typed<T>(PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned + Send + 'static> Decode for Typed<T> {
+    type Output = T;
+    // Read as a JSON value first, so a value that is not an entity is reported and the next
+    // ones are still read.
+    type Element = serde_json::Value;
+
+    fn line(&self, text: &[u8], origin: Origin) -> Record<T> {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let parsed = parse::<_, T>(&mut de).and_then(|entity| de.end().map(|()| entity));
+        match parsed {
+            Ok(Ok(entity)) => Record::Entity { entity, origin },
+            Ok(Err(reason)) => malformed(text, origin, reason),
+            Err(e) => malformed(text, origin, describe(&e)),
+        }
+    }
+
+    fn element(&self, value: serde_json::Value, origin: Origin) -> Record<T> {
+        let id = value
+            .get("id")
+            .and_then(|id| id.as_str().map(str::to_string));
+        if let Some(reason) = not_an_object(&value) {
+            return Record::Malformed { origin, id, reason };
+        }
+        match parse::<_, T>(value) {
+            Ok(Ok(entity)) => Record::Entity { entity, origin },
+            Ok(Err(reason)) => Record::Malformed { origin, id, reason },
+            Err(e) => Record::Malformed {
+                origin,
+                id,
+                reason: describe(&e),
+            },
+        }
+    }
+}
+
+/// Records kept as their JSON text.
+struct AsJson;
+
+impl Decode for AsJson {
+    type Output = EntityJson;
+    type Element = Box<serde_json::value::RawValue>;
+
+    fn line(&self, text: &[u8], origin: Origin) -> Record<EntityJson> {
+        Record::Entity {
+            entity: EntityJson(text.to_vec()),
+            origin,
+        }
+    }
+
+    fn element(&self, raw: Self::Element, origin: Origin) -> Record<EntityJson> {
+        let text: Box<str> = raw.into();
+        Record::Entity {
+            entity: EntityJson(String::from(text).into_bytes()),
+            origin,
+        }
+    }
+}
+
 /// Reads records from `reader` into `tx`; `name` labels their origins.
-pub fn read_from<R, T>(mut reader: R, name: &str, tx: &mpsc::Sender<Record<T>>)
+pub fn read_from<R, T>(reader: R, name: &str, tx: &mpsc::Sender<Record<T>>)
 where
     R: BufRead,
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
 {
+    read_with(reader, name, tx, &Typed(PhantomData));
+}
+
+/// As [`read_from`], with records as their JSON (see [`read_json`]).
+pub fn read_json_from<R: BufRead>(reader: R, name: &str, tx: &mpsc::Sender<Record<EntityJson>>) {
+    read_with(reader, name, tx, &AsJson);
+}
+
+fn read_with<R: BufRead, D: Decode>(
+    mut reader: R,
+    name: &str,
+    tx: &mpsc::Sender<Record<D::Output>>,
+    decode: &D,
+) {
     // A byte-order mark is not part of the JSON: skip UTF-8's, refuse the UTF-16 ones.
     match reader.fill_buf() {
         Ok(buf) if buf.starts_with(b"\xEF\xBB\xBF") => reader.consume(3),
@@ -169,18 +277,18 @@ where
         }
     };
     if first == b'[' {
-        read_values(reader, name, lines_skipped, Layout::Array, tx);
+        read_values(reader, name, lines_skipped, Layout::Array, tx, decode);
     } else if first_line_alone {
-        read_values(reader, name, lines_skipped, Layout::Sequence, tx);
+        read_values(reader, name, lines_skipped, Layout::Sequence, tx, decode);
     } else {
-        read_lines(reader, name, lines_skipped, tx);
+        read_lines(reader, name, lines_skipped, tx, decode);
     }
 }
 
 /// The parser's message with the column only: its line is counted from the start of what it
 /// was given (an NDJSON line, say), which would read as a line of the file. The origin names the
 /// line of the file.
-fn describe(error: &serde_json::Error) -> String {
+pub(crate) fn describe(error: &serde_json::Error) -> String {
     let message = error.to_string();
     let position = format!(" at line {} column {}", error.line(), error.column());
     match message.strip_suffix(&position) {
@@ -200,7 +308,7 @@ fn malformed<T>(text: &[u8], origin: Origin, reason: String) -> Record<T> {
 }
 
 /// Why `value` cannot be a record, when it is not a JSON object.
-fn not_an_object(value: &serde_json::Value) -> Option<String> {
+pub(crate) fn not_an_object(value: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
 
     let what = match value {
@@ -221,10 +329,10 @@ fn not_an_object(value: &serde_json::Value) -> Option<String> {
 /// An incident or a review admits no fields beyond its schema's, so Jira refuses a record
 /// that has one; parsed into the type, such a field would instead be dropped without a word.
 /// Unknown keys inside nested objects are dropped, as those schemas allow extra keys.
-fn parse<'de, D, T>(de: D) -> Result<Result<T, String>, D::Error>
+pub(crate) fn parse<'de, D, T>(de: D) -> Result<Result<T, String>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: DeserializeOwned,
+    T: serde::Deserialize<'de>,
 {
     let mut unknown = Vec::new();
     let entity = serde_ignored::deserialize(de, |path| {
@@ -261,11 +369,12 @@ fn unknown_fields(fields: &[String]) -> String {
     reason
 }
 
-fn read_lines<R: BufRead, T: DeserializeOwned>(
+fn read_lines<R: BufRead, D: Decode>(
     mut reader: R,
     name: &str,
     lines_skipped: usize,
-    tx: &mpsc::Sender<Record<T>>,
+    tx: &mpsc::Sender<Record<D::Output>>,
+    decode: &D,
 ) {
     let mut line = Vec::with_capacity(4096);
     let (mut line_no, mut record) = (lines_skipped, 0);
@@ -301,14 +410,7 @@ fn read_lines<R: BufRead, T: DeserializeOwned>(
         // Without its line end, so that a line cut short is reported at its own last column.
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let parsed = parse::<_, T>(&mut de).and_then(|entity| de.end().map(|()| entity));
-        let item = match parsed {
-            Ok(Ok(entity)) => Record::Entity { entity, origin },
-            Ok(Err(reason)) => malformed(text, origin, reason),
-            Err(e) => malformed(text, origin, describe(&e)),
-        };
-        if tx.blocking_send(item).is_err() {
+        if tx.blocking_send(decode.line(text, origin)).is_err() {
             return;
         }
     }
@@ -364,16 +466,17 @@ enum Layout {
 }
 
 /// Turns each JSON value read into a record and sends it.
-struct Sender<'a, T> {
+struct Sender<'a, D: Decode> {
     name: &'a str,
     lines: Rc<Lines>,
-    tx: &'a mpsc::Sender<Record<T>>,
+    tx: &'a mpsc::Sender<Record<D::Output>>,
+    decode: &'a D,
     records: Cell<usize>,
 }
 
-impl<T: DeserializeOwned> Sender<'_, T> {
-    /// Sends the record read from `value`; false when nobody listens any more.
-    fn send(&self, value: serde_json::Value) -> bool {
+impl<D: Decode> Sender<'_, D> {
+    /// Sends the record read from `element`; false when nobody listens any more.
+    fn send(&self, element: D::Element) -> bool {
         let record = self.records.get() + 1;
         self.records.set(record);
         let origin = Origin {
@@ -381,33 +484,15 @@ impl<T: DeserializeOwned> Sender<'_, T> {
             line: self.lines.value_start.get(),
             record,
         };
-        let id = value
-            .get("id")
-            .and_then(|id| id.as_str().map(str::to_string));
-        // Read as a JSON value first, so a value that is not an entity is reported and the
-        // next ones are still read.
-        if let Some(reason) = not_an_object(&value) {
-            return self
-                .tx
-                .blocking_send(Record::Malformed { origin, id, reason })
-                .is_ok();
-        }
-        let item = match parse::<_, T>(value) {
-            Ok(Ok(entity)) => Record::Entity { entity, origin },
-            Ok(Err(reason)) => Record::Malformed { origin, id, reason },
-            Err(e) => Record::Malformed {
-                origin,
-                id,
-                reason: describe(&e),
-            },
-        };
-        self.tx.blocking_send(item).is_ok()
+        self.tx
+            .blocking_send(self.decode.element(element, origin))
+            .is_ok()
     }
 }
 
-struct ArrayVisitor<'s, 'a, T>(&'s Sender<'a, T>);
+struct ArrayVisitor<'s, 'a, D: Decode>(&'s Sender<'a, D>);
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, '_, T> {
+impl<'de, D: Decode> Visitor<'de> for ArrayVisitor<'_, '_, D> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -417,7 +502,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, '_, T> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         loop {
             self.0.lines.expect_value();
-            let Some(value) = seq.next_element::<serde_json::Value>()? else {
+            let Some(value) = seq.next_element::<D::Element>()? else {
                 return Ok(());
             };
             if !self.0.send(value) {
@@ -427,12 +512,13 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ArrayVisitor<'_, '_, T> {
     }
 }
 
-fn read_values<R: BufRead, T: DeserializeOwned>(
+fn read_values<R: BufRead, D: Decode>(
     reader: R,
     name: &str,
     lines_skipped: usize,
     layout: Layout,
-    tx: &mpsc::Sender<Record<T>>,
+    tx: &mpsc::Sender<Record<D::Output>>,
+    decode: &D,
 ) {
     use serde::Deserializer as _;
 
@@ -446,6 +532,7 @@ fn read_values<R: BufRead, T: DeserializeOwned>(
         name,
         lines: lines.clone(),
         tx,
+        decode,
         records: Cell::new(0),
     };
     let mut de = serde_json::Deserializer::from_reader(tracked);
@@ -454,7 +541,7 @@ fn read_values<R: BufRead, T: DeserializeOwned>(
             .deserialize_seq(ArrayVisitor(&sender))
             .and_then(|()| de.end()),
         Layout::Sequence => {
-            let mut values = de.into_iter::<serde_json::Value>();
+            let mut values = de.into_iter::<D::Element>();
             loop {
                 lines.expect_value();
                 match values.next() {
@@ -664,6 +751,44 @@ mod tests {
         assert!(
             matches!(&array[0], Record::Malformed { id: Some(id), reason, .. } if id == "a" && reason.starts_with("unknown field `severity`:") && reason.ends_with("is this an incident?)")),
             "{array:?}"
+        );
+    }
+
+    fn collect_json(text: &str) -> Vec<String> {
+        let (tx, mut rx) = mpsc::channel(64);
+        read_json_from(io::Cursor::new(text.as_bytes().to_vec()), "in", &tx);
+        drop(tx);
+        let mut out = Vec::new();
+        while let Ok(record) = rx.try_recv() {
+            out.push(match record {
+                Record::Entity { entity, origin } => {
+                    format!("{} {}", origin, String::from_utf8(entity.0).unwrap())
+                }
+                Record::Malformed { origin, .. } => format!("{origin} malformed"),
+                Record::Stopped { origin, reason } => format!("{origin} stopped: {reason}"),
+            })
+        }
+        out
+    }
+
+    #[test]
+    fn as_json_each_record_is_handed_over_as_its_text_with_its_line() {
+        // NDJSON: each line as it is, line end removed, even one that is not JSON.
+        assert_eq!(
+            collect_json("{\"id\": \"a\"}\r\n\n{oops\n[1]\n"),
+            ["in:1 {\"id\": \"a\"}", "in:3 {oops", "in:4 [1]"]
+        );
+        // Array elements and pretty-printed objects: each value's own text.
+        assert_eq!(
+            collect_json("[\n  {\"id\": \"a\",\n   \"n\": 1},\n  7\n]\n"),
+            ["in:2 {\"id\": \"a\",\n   \"n\": 1}", "in:4 7"]
+        );
+        assert_eq!(
+            collect_json("{\n  \"id\": \"a\"\n}\n{\n  \"id\": oops\n}\n"),
+            [
+                "in:1 {\n  \"id\": \"a\"\n}",
+                "in:5 stopped: expected value at column 9"
+            ]
         );
     }
 

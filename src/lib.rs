@@ -17,6 +17,7 @@ pub mod emulator;
 pub mod error;
 mod generated;
 pub mod input;
+mod json_entity;
 pub mod model;
 pub mod provider;
 pub mod retry;

@@ -12,12 +12,10 @@ use clap::{Args, ValueEnum};
 use futures::StreamExt as _;
 use jira_operations::batch::Record as BatchRecord;
 use jira_operations::input::{self, Record};
-use jira_operations::types::{Incident, Review};
 use jira_operations::waiter::StoredTarget;
 use jira_operations::{
     EntityKind, ItemKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
 };
-use serde::de::DeserializeOwned;
 
 use super::config::SiteArgs;
 use super::exit;
@@ -145,18 +143,15 @@ struct Stop {
 /// as rejected, with their file and line; invalid ones are rejected by the client the same way.
 /// Returns the report, with every position counted in the input, and why the input stopped
 /// early, if it did.
-async fn submit_kind<T>(
+async fn submit_kind(
     client: &OperationsClient,
     args: &SubmitArgs,
     options: &SubmitOptions,
     progress: &Progress,
-) -> (SubmitReport, Option<Stop>)
-where
-    T: DeserializeOwned + Send + 'static,
-    BatchRecord<T>: Send,
-    OperationsClient: SubmitStream<T>,
-{
-    let mut rx = input::read::<T>(args.file.as_deref());
+) -> (SubmitReport, Option<Stop>) {
+    // Each record goes to the client as the JSON it was read as: checked there in place and
+    // sent byte for byte, never parsed into owned strings or serialized again.
+    let mut rx = input::read_json(args.file.as_deref());
     let skipped = Arc::new(std::sync::Mutex::new(Vec::new()));
     let stopped = Arc::new(std::sync::Mutex::new(None));
 
@@ -190,7 +185,10 @@ where
         })
     };
 
-    let mut report = client.submit_stream_of(records, options).await;
+    let mut report = match args.kind {
+        Kind::Incidents => client.submit_incidents_json_stream(records, options).await,
+        Kind::Reviews => client.submit_reviews_json_stream(records, options).await,
+    };
     let skipped = std::mem::take(&mut *skipped.lock().expect("lock"));
     count_positions_in_input(&mut report, &skipped);
     for r in skipped {
@@ -235,44 +233,6 @@ fn count_positions_in_input(report: &mut SubmitReport, skipped: &[Rejected]) {
         .rejected
         .iter_mut()
         .for_each(|r| renumber(&mut r.position));
-}
-
-/// The stream submission of one entity type, so `submit_kind` is written once.
-pub trait SubmitStream<T> {
-    /// Submits `records`.
-    fn submit_stream_of<S>(
-        &self,
-        records: S,
-        options: &SubmitOptions,
-    ) -> impl std::future::Future<Output = SubmitReport> + Send
-    where
-        S: futures::Stream<Item = BatchRecord<T>> + Send;
-}
-
-impl SubmitStream<Incident> for OperationsClient {
-    fn submit_stream_of<S>(
-        &self,
-        records: S,
-        options: &SubmitOptions,
-    ) -> impl std::future::Future<Output = SubmitReport> + Send
-    where
-        S: futures::Stream<Item = BatchRecord<Incident>> + Send,
-    {
-        self.submit_incidents_stream(records, options)
-    }
-}
-
-impl SubmitStream<Review> for OperationsClient {
-    fn submit_stream_of<S>(
-        &self,
-        records: S,
-        options: &SubmitOptions,
-    ) -> impl std::future::Future<Output = SubmitReport> + Send
-    where
-        S: futures::Stream<Item = BatchRecord<Review>> + Send,
-    {
-        self.submit_reviews_stream(records, options)
-    }
 }
 
 /// Counts records read: a bar on a terminal, a line every so often otherwise.
@@ -510,10 +470,7 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
 
     let started = Instant::now();
     let progress = Progress::new(args.json);
-    let (mut report, stopped) = match args.kind {
-        Kind::Incidents => submit_kind::<Incident>(&client, &args, &options, &progress).await,
-        Kind::Reviews => submit_kind::<Review>(&client, &args, &options, &progress).await,
-    };
+    let (mut report, stopped) = submit_kind(&client, &args, &options, &progress).await;
     progress.finish();
     let submitted_in = started.elapsed();
     if report.total() == 0 && stopped.is_none() {
