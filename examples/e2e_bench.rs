@@ -12,9 +12,9 @@
 //! target/release/examples/e2e_bench compare --rounds 3 /tmp/inc-10k.ndjson /tmp/inc-100k.ndjson
 //! ```
 //!
-//! * `library`: `jira_operations::input::read` streams the file (as the CLI does), each record
-//!   becomes a `batch::Record` with its `file:line`, and `submit_incidents_stream` validates,
-//!   packs, signs and sends. The clock runs from opening the file to the report. Accepted
+//! * `library`: `jira_operations::input::read_json` streams the file (as the CLI does), each
+//!   line becomes a `batch::Record` of its JSON with its `file:line`, and
+//!   `submit_incidents_json_stream` checks each in place, packs the bytes, signs and sends. The clock runs from opening the file to the report. Accepted
 //!   records are counted, not listed (`SubmitOptions::list_accepted(false)`, what
 //!   `jira-ops submit` does without `--json` or `--wait`); `--list-accepted` lists them, to
 //!   measure what the list costs.
@@ -184,15 +184,14 @@ async fn library(
         .list_accepted(list_accepted);
 
     let started = Instant::now();
-    let mut rx = input::read::<Incident>(Some(file));
-    let records = futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).filter_map(|record| {
+    let records = input::read_json(Some(file)).filter_map(|record| {
         futures::future::ready(match record {
             Record::Entity { entity, origin } => Some(BatchRecord::new(entity, origin.to_string())),
             Record::Malformed { origin, reason, .. } => panic!("{origin}: {reason}"),
             Record::Stopped { origin, reason } => panic!("{origin}: {reason}"),
         })
     });
-    let report = client.submit_incidents_stream(records, &options).await;
+    let report = client.submit_incidents_json_stream(records, &options).await;
     let elapsed = started.elapsed();
 
     if let Some(problem) = report

@@ -574,11 +574,22 @@ enum Step {
     Warn(String),
 }
 
+/// A hash of an entity ID, to look IDs up without copying them.
+pub(crate) fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+
+    let mut hasher = std::hash::DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Fills one request at a time.
 struct Batcher {
     metas: Vec<Meta>,
     entities: Vec<Vec<u8>>,
-    ids: HashSet<String>,
+    /// Hashes of the IDs in `metas`: a hit is confirmed against `metas`, so a collision only
+    /// costs a scan.
+    ids: HashSet<u64>,
     bytes: usize,
     max_entities: usize,
     max_bytes: usize,
@@ -588,7 +599,8 @@ struct Batcher {
 impl Batcher {
     fn push(&mut self, meta: Meta, entity: Vec<u8>) -> Vec<Step> {
         let mut steps = Vec::new();
-        if self.ids.contains(&meta.id)
+        let id_hash = id_hash(&meta.id);
+        if self.ids.contains(&id_hash)
             && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
         {
             // One of the two goes: the one Jira would not keep had both been sent, i.e. the
@@ -624,7 +636,7 @@ impl Batcher {
         if full && !self.metas.is_empty() {
             steps.push(Step::Send(self.take()));
         }
-        self.ids.insert(meta.id.clone());
+        self.ids.insert(id_hash);
         self.bytes += entity.len();
         self.metas.push(meta);
         self.entities.push(entity);

@@ -14,7 +14,7 @@
 //! schema admits no other fields on an incident or review, and dropping the field on the way
 //! in would hide what the user wrote.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::marker::PhantomData;
@@ -72,11 +72,12 @@ pub enum Record<T> {
     },
 }
 
-/// How many parsed records may wait in the channel.
-const CHANNEL_DEPTH: usize = 1024;
+/// How many chunks of records may wait in the channel: with [`CHUNK`], at most about a
+/// thousand records are read ahead of the consumer.
+const CHANNEL_DEPTH: usize = 4;
 
 /// Reads `path` (`-` or `None` for standard input) on a blocking thread and sends each record.
-pub fn read<T>(path: Option<&Path>) -> mpsc::Receiver<Record<T>>
+pub fn read<T>(path: Option<&Path>) -> Records<T>
 where
     T: DeserializeOwned + Send + 'static,
 {
@@ -87,11 +88,11 @@ where
 /// `OperationsClient::submit_incidents_json_stream` and its review twin: an NDJSON line is
 /// sent on as it is; an element of an array, or one of a sequence of objects, as its text.
 /// Whether a record is a valid entity is then for the client to say.
-pub fn read_json(path: Option<&Path>) -> mpsc::Receiver<Record<EntityJson>> {
+pub fn read_json(path: Option<&Path>) -> Records<EntityJson> {
     spawn_reader(path, AsJson)
 }
 
-fn spawn_reader<D: Decode>(path: Option<&Path>, decode: D) -> mpsc::Receiver<Record<D::Output>> {
+fn spawn_reader<D: Decode>(path: Option<&Path>, decode: D) -> Records<D::Output> {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
     let path: Option<PathBuf> = path.filter(|p| p.as_os_str() != "-").map(Path::to_path_buf);
     std::thread::spawn(move || {
@@ -102,6 +103,7 @@ fn spawn_reader<D: Decode>(path: Option<&Path>, decode: D) -> mpsc::Receiver<Rec
             Some(p) => std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read>),
             None => Ok(Box::new(io::stdin())),
         };
+        let tx = Outbox::new(tx);
         match source {
             Ok(reader) => read_with(
                 BufReader::with_capacity(1 << 16, reader),
@@ -122,8 +124,87 @@ fn spawn_reader<D: Decode>(path: Option<&Path>, decode: D) -> mpsc::Receiver<Rec
             }
         }
     });
-    rx
+    Records {
+        rx,
+        chunk: Vec::new().into_iter(),
+    }
 }
+
+/// The records of an input, in order, as a stream. The reader thread stays a bounded number
+/// of records ahead of whoever consumes them.
+#[derive(Debug)]
+pub struct Records<T> {
+    rx: mpsc::Receiver<Vec<Record<T>>>,
+    chunk: std::vec::IntoIter<Record<T>>,
+}
+
+// Nothing of a `Records` is ever pinned in place: the records are moved out.
+impl<T> Unpin for Records<T> {}
+
+impl<T> futures::Stream for Records<T> {
+    type Item = Record<T>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Record<T>>> {
+        loop {
+            if let Some(record) = self.chunk.next() {
+                return std::task::Poll::Ready(Some(record));
+            }
+            match std::task::ready!(self.rx.poll_recv(cx)) {
+                Some(chunk) => self.chunk = chunk.into_iter(),
+                None => return std::task::Poll::Ready(None),
+            }
+        }
+    }
+}
+
+/// Records per hand-over between the reader thread and the consumer.
+const CHUNK: usize = 256;
+
+/// Hands records over in chunks, since a wake-up of the consumer per record costs more than
+/// reading the record. A chunk goes when it is full, or at once when the consumer has taken
+/// everything sent so far, so that a slow input (a terminal, a pipe) is not held back. What is
+/// left goes when the outbox is dropped.
+struct Outbox<T> {
+    tx: mpsc::Sender<Vec<Record<T>>>,
+    chunk: RefCell<Vec<Record<T>>>,
+}
+
+impl<T> Outbox<T> {
+    fn new(tx: mpsc::Sender<Vec<Record<T>>>) -> Self {
+        Self {
+            tx,
+            chunk: RefCell::new(Vec::with_capacity(CHUNK)),
+        }
+    }
+
+    /// Queues `record`; an error when nobody reads any more.
+    fn blocking_send(&self, record: Record<T>) -> Result<(), Gone> {
+        let mut chunk = self.chunk.borrow_mut();
+        chunk.push(record);
+        if chunk.len() < CHUNK && self.tx.capacity() < self.tx.max_capacity() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut *chunk, Vec::with_capacity(CHUNK));
+        drop(chunk);
+        self.tx.blocking_send(full).map_err(|_| Gone)
+    }
+}
+
+impl<T> Drop for Outbox<T> {
+    fn drop(&mut self) {
+        let rest = std::mem::take(self.chunk.get_mut());
+        if !rest.is_empty() {
+            let _ = self.tx.blocking_send(rest);
+        }
+    }
+}
+
+/// The consumer of the records is gone.
+#[derive(Debug)]
+struct Gone;
 
 /// How the reader makes records of what it finds.
 trait Decode: Send + 'static {
@@ -199,26 +280,22 @@ impl Decode for AsJson {
     }
 }
 
-/// Reads records from `reader` into `tx`; `name` labels their origins.
-pub fn read_from<R, T>(reader: R, name: &str, tx: &mpsc::Sender<Record<T>>)
+/// Reads records from `reader` into `tx`, as the reader thread does; for tests.
+#[cfg(test)]
+fn read_from<R, T>(reader: R, name: &str, tx: mpsc::Sender<Vec<Record<T>>>)
 where
     R: BufRead,
     T: DeserializeOwned + Send + 'static,
 {
-    read_with(reader, name, tx, &Typed(PhantomData));
+    read_with(reader, name, &Outbox::new(tx), &Typed(PhantomData));
 }
 
-/// As [`read_from`], with records as their JSON (see [`read_json`]).
-pub fn read_json_from<R: BufRead>(reader: R, name: &str, tx: &mpsc::Sender<Record<EntityJson>>) {
-    read_with(reader, name, tx, &AsJson);
+#[cfg(test)]
+fn read_json_from<R: BufRead>(reader: R, name: &str, tx: mpsc::Sender<Vec<Record<EntityJson>>>) {
+    read_with(reader, name, &Outbox::new(tx), &AsJson);
 }
 
-fn read_with<R: BufRead, D: Decode>(
-    mut reader: R,
-    name: &str,
-    tx: &mpsc::Sender<Record<D::Output>>,
-    decode: &D,
-) {
+fn read_with<R: BufRead, D: Decode>(mut reader: R, name: &str, tx: &Outbox<D::Output>, decode: &D) {
     // A byte-order mark is not part of the JSON: skip UTF-8's, refuse the UTF-16 ones.
     match reader.fill_buf() {
         Ok(buf) if buf.starts_with(b"\xEF\xBB\xBF") => reader.consume(3),
@@ -353,7 +430,7 @@ where
 
 /// Why a record with the `fields` its type does not have is refused, with a hint when they
 /// are the other kind's.
-fn unknown_fields(fields: &[String]) -> String {
+pub(crate) fn unknown_fields(fields: &[String]) -> String {
     let list: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
     let mut reason = format!(
         "unknown field{} {}: the schema allows no others, so Jira would refuse the record",
@@ -373,7 +450,7 @@ fn read_lines<R: BufRead, D: Decode>(
     mut reader: R,
     name: &str,
     lines_skipped: usize,
-    tx: &mpsc::Sender<Record<D::Output>>,
+    tx: &Outbox<D::Output>,
     decode: &D,
 ) {
     let mut line = Vec::with_capacity(4096);
@@ -469,7 +546,7 @@ enum Layout {
 struct Sender<'a, D: Decode> {
     name: &'a str,
     lines: Rc<Lines>,
-    tx: &'a mpsc::Sender<Record<D::Output>>,
+    tx: &'a Outbox<D::Output>,
     decode: &'a D,
     records: Cell<usize>,
 }
@@ -517,7 +594,7 @@ fn read_values<R: BufRead, D: Decode>(
     name: &str,
     lines_skipped: usize,
     layout: Layout,
-    tx: &mpsc::Sender<Record<D::Output>>,
+    tx: &Outbox<D::Output>,
     decode: &D,
 ) {
     use serde::Deserializer as _;
@@ -581,11 +658,10 @@ mod tests {
 
     fn collect(text: &str) -> Vec<Record<Thing>> {
         let (tx, mut rx) = mpsc::channel(64);
-        read_from(io::Cursor::new(text.as_bytes().to_vec()), "in.ndjson", &tx);
-        drop(tx);
+        read_from(io::Cursor::new(text.as_bytes().to_vec()), "in.ndjson", tx);
         let mut out = Vec::new();
-        while let Ok(r) = rx.try_recv() {
-            out.push(r);
+        while let Ok(chunk) = rx.try_recv() {
+            out.extend(chunk);
         }
         out
     }
@@ -722,9 +798,10 @@ mod tests {
     #[test]
     fn utf16_input_is_refused_with_a_reason() {
         let (tx, mut rx) = mpsc::channel(4);
-        read_from(io::Cursor::new(b"\xFF\xFE[\x00".to_vec()), "in.json", &tx);
-        drop(tx);
-        let record: Record<Thing> = rx.try_recv().unwrap();
+        read_from(io::Cursor::new(b"\xFF\xFE[\x00".to_vec()), "in.json", tx);
+        let mut chunk: Vec<Record<Thing>> = rx.try_recv().unwrap();
+        assert_eq!(chunk.len(), 1);
+        let record = chunk.remove(0);
         assert!(
             matches!(&record, Record::Stopped { reason, origin } if reason.contains("UTF-16") && origin.line == 1),
             "{record:?}"
@@ -756,10 +833,13 @@ mod tests {
 
     fn collect_json(text: &str) -> Vec<String> {
         let (tx, mut rx) = mpsc::channel(64);
-        read_json_from(io::Cursor::new(text.as_bytes().to_vec()), "in", &tx);
-        drop(tx);
+        read_json_from(io::Cursor::new(text.as_bytes().to_vec()), "in", tx);
+        let mut records = Vec::new();
+        while let Ok(chunk) = rx.try_recv() {
+            records.extend(chunk);
+        }
         let mut out = Vec::new();
-        while let Ok(record) = rx.try_recv() {
+        for record in records {
             out.push(match record {
                 Record::Entity { entity, origin } => {
                     format!("{} {}", origin, String::from_utf8(entity.0).unwrap())
@@ -790,6 +870,30 @@ mod tests {
                 "in:5 stopped: expected value at column 9"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn records_across_many_hand_overs_come_in_order_with_their_lines() {
+        use futures::StreamExt as _;
+
+        let dir = std::env::temp_dir().join(format!("jira-ops-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("many.ndjson");
+        let lines: Vec<String> = (0..3 * CHUNK + 7)
+            .map(|i| format!("{{\"id\":\"r{i}\",\"n\":{i}}}"))
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+
+        let read: Vec<Record<Thing>> = read(Some(&path)).collect().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        assert_eq!(read.len(), lines.len());
+        for (i, record) in read.iter().enumerate() {
+            assert!(
+                matches!(record, Record::Entity { entity, origin } if entity.n as usize == i && origin.line == i + 1),
+                "{record:?}"
+            );
+        }
     }
 
     #[test]

@@ -61,7 +61,11 @@ pub(crate) struct SeverityView<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", expecting = "an incident object")]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an incident object"
+)]
 pub(crate) struct IncidentView<'a> {
     #[serde(borrow)]
     schema_version: Text<'a>,
@@ -89,7 +93,11 @@ pub(crate) struct IncidentView<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", expecting = "a review object")]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "a review object"
+)]
 pub(crate) struct ReviewView<'a> {
     #[serde(borrow)]
     schema_version: Text<'a>,
@@ -179,12 +187,28 @@ impl AssociationFields for AssociationView<'_> {
 
 /// A view of one kind of entity: what the batching layer reads of it.
 pub(crate) trait View<'a>: Deserialize<'a> {
+    /// The top-level fields the schema allows.
+    const FIELDS: &'static [&'static str];
     fn id(&self) -> &str;
     fn sequence(&self) -> i64;
     fn check(&self) -> Vec<String>;
 }
 
 impl<'a> View<'a> for IncidentView<'a> {
+    const FIELDS: &'static [&'static str] = &[
+        "schemaVersion",
+        "id",
+        "updateSequenceNumber",
+        "summary",
+        "description",
+        "url",
+        "createdDate",
+        "lastUpdated",
+        "status",
+        "affectedComponents",
+        "severity",
+        "associations",
+    ];
     fn id(&self) -> &str {
         self.id.as_str()
     }
@@ -197,6 +221,19 @@ impl<'a> View<'a> for IncidentView<'a> {
 }
 
 impl<'a> View<'a> for ReviewView<'a> {
+    const FIELDS: &'static [&'static str] = &[
+        "schemaVersion",
+        "id",
+        "updateSequenceNumber",
+        "summary",
+        "description",
+        "url",
+        "createdDate",
+        "lastUpdated",
+        "status",
+        "reviews",
+        "associations",
+    ];
     fn id(&self) -> &str {
         self.id.as_str()
     }
@@ -222,17 +259,9 @@ pub(crate) struct Refusal {
 
 /// Reads `json` (one JSON object, surrounding white space allowed) as a `V` and checks it.
 pub(crate) fn check<'a, V: View<'a>>(json: &'a [u8]) -> Result<Checked, Refusal> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let parsed = crate::input::parse::<_, V>(&mut de).and_then(|view| de.end().map(|()| view));
-    let view = match parsed {
-        Ok(Ok(view)) => view,
-        Ok(Err(unknown_fields)) => return Err(refusal_of_unreadable(json, unknown_fields)),
-        Err(e) => {
-            return Err(refusal_of_unreadable(
-                json,
-                format!("malformed record: {}", crate::input::describe(&e)),
-            ));
-        }
+    let view = match serde_json::from_slice::<V>(json) {
+        Ok(view) => view,
+        Err(e) => return Err(refusal_of_unreadable::<V>(json, &e)),
     };
 
     let reasons = view.check();
@@ -250,9 +279,10 @@ pub(crate) fn check<'a, V: View<'a>>(json: &'a [u8]) -> Result<Checked, Refusal>
     }
 }
 
-/// The refusal of JSON that could not be read as an entity: its `id` if it has a string one,
-/// and `reason`, or what the JSON is when it is not an object.
-fn refusal_of_unreadable(json: &[u8], reason: String) -> Refusal {
+/// The refusal of JSON that could not be read as a `V`: its `id` if it has a string one, and
+/// why. The parser stops at the first problem; when the JSON is an object with fields the
+/// schema does not allow, they are all named, as they are what the user has to fix.
+fn refusal_of_unreadable<'a, V: View<'a>>(json: &[u8], error: &serde_json::Error) -> Refusal {
     let value = serde_json::from_slice::<serde_json::Value>(json).ok();
     let id = value
         .as_ref()
@@ -260,10 +290,24 @@ fn refusal_of_unreadable(json: &[u8], reason: String) -> Refusal {
         .and_then(|id| id.as_str())
         .filter(|id| !id.is_empty())
         .map(str::to_string);
-    let reason = value
+    let unknown: Vec<String> = value
         .as_ref()
-        .and_then(crate::input::not_an_object)
-        .unwrap_or(reason);
+        .and_then(serde_json::Value::as_object)
+        .map(|object| {
+            object
+                .keys()
+                .filter(|key| !V::FIELDS.contains(&key.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let reason = if !unknown.is_empty() {
+        crate::input::unknown_fields(&unknown)
+    } else if let Some(what) = value.as_ref().and_then(crate::input::not_an_object) {
+        what
+    } else {
+        format!("malformed record: {}", crate::input::describe(error))
+    };
     Refusal {
         id,
         reasons: vec![reason],
@@ -293,6 +337,49 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(refusal) => refusal.reasons,
         }
+    }
+
+    #[test]
+    fn the_fields_named_are_those_of_the_typed_entities() {
+        let incident: serde_json::Value = serde_json::from_str(INCIDENT).unwrap();
+        let mut keys: Vec<&str> = incident
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut fields = IncidentView::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
+
+        let review = crate::types::Review {
+            associations: vec![crate::types::Association {
+                association_type: None,
+                values: vec!["x".into()],
+            }],
+            created_date: String::new(),
+            description: String::new(),
+            id: String::new(),
+            last_updated: String::new(),
+            reviews: vec![],
+            schema_version: Default::default(),
+            status: crate::model::ReviewStatus::Completed,
+            summary: String::new(),
+            update_sequence_number: 0,
+            url: String::new(),
+        };
+        let review = serde_json::to_value(review).unwrap();
+        let mut keys: Vec<&str> = review
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut fields = ReviewView::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
     }
 
     #[test]

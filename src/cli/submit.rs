@@ -151,14 +151,14 @@ async fn submit_kind(
 ) -> (SubmitReport, Option<Stop>) {
     // Each record goes to the client as the JSON it was read as: checked there in place and
     // sent byte for byte, never parsed into owned strings or serialized again.
-    let mut rx = input::read_json(args.file.as_deref());
+    let input = input::read_json(args.file.as_deref());
     let skipped = Arc::new(std::sync::Mutex::new(Vec::new()));
     let stopped = Arc::new(std::sync::Mutex::new(None));
 
     let records = {
         let skipped = skipped.clone();
         let stopped = stopped.clone();
-        futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).filter_map(move |record| {
+        input.filter_map(move |record| {
             progress.read();
             let out = match record {
                 Record::Entity { entity, origin } => {
