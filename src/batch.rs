@@ -537,6 +537,8 @@ impl Frame {
 
 struct Meta {
     id: String,
+    /// [`id_hash`] of `id`.
+    id_hash: u64,
     position: usize,
     source: Option<String>,
     sequence: i64,
@@ -599,7 +601,7 @@ struct Batcher {
 impl Batcher {
     fn push(&mut self, meta: Meta, entity: Vec<u8>) -> Vec<Step> {
         let mut steps = Vec::new();
-        let id_hash = id_hash(&meta.id);
+        let id_hash = meta.id_hash;
         if self.ids.contains(&id_hash)
             && let Some(index) = self.metas.iter().position(|m| m.id == meta.id)
         {
@@ -800,6 +802,7 @@ impl<'a, E: Entity> Producer<'a, E> {
         }
         let meta = Meta {
             sequence: checked.sequence,
+            id_hash: id_hash(&checked.id),
             id: checked.id,
             position,
             source,
@@ -943,10 +946,14 @@ impl OperationsClient {
             .map(|step| {
                 // Runs in input order, before the request is sent.
                 let warnings = match &step {
-                    Step::Send(batch) => self.note_sequences(
-                        E::KIND,
-                        batch.metas.iter().map(|m| (m.id.as_str(), m.sequence)),
-                    ),
+                    Step::Send(batch) => {
+                        let entities: Vec<(&str, u64, i64)> = batch
+                            .metas
+                            .iter()
+                            .map(|m| (m.id.as_str(), m.id_hash, m.sequence))
+                            .collect();
+                        self.note_sequences(E::KIND, &entities)
+                    }
                     Step::Reject(_) | Step::Warn(_) => Vec::new(),
                 };
                 let (frame, stop, list) = (&frame, &stop, options.list_accepted);

@@ -463,40 +463,35 @@ impl OperationsClient {
     /// (see [`submit_incidents`](Self::submit_incidents) for that). A 2xx with an empty body
     /// reads as an empty response.
     pub async fn submit(&self, request: &SubmitEntityRequest) -> Result<SubmitEntityResponse> {
-        self.note_sequences(
-            EntityKind::Incident,
-            request
-                .incidents
-                .iter()
-                .map(|i| (i.id.as_str(), i.update_sequence_number)),
-        );
-        self.note_sequences(
-            EntityKind::Review,
-            request
-                .reviews
-                .iter()
-                .map(|r| (r.id.as_str(), r.update_sequence_number)),
-        );
+        let hashed = |id: &str| crate::batch::id_hash(id);
+        let incidents: Vec<(&str, u64, i64)> = (request.incidents.iter())
+            .map(|i| (i.id.as_str(), hashed(&i.id), i.update_sequence_number))
+            .collect();
+        self.note_sequences(EntityKind::Incident, &incidents);
+        let reviews: Vec<(&str, u64, i64)> = (request.reviews.iter())
+            .map(|r| (r.id.as_str(), hashed(&r.id), r.update_sequence_number))
+            .collect();
+        self.note_sequences(EntityKind::Review, &reviews);
         self.submit_raw(request, self.deadline()).await.0
     }
 
-    /// Records the numbers about to be sent; warns (and returns the warnings) for those that
-    /// cannot supersede a number this client sent before.
+    /// Records the sequence numbers of one request's entities, given as (ID, ID hash,
+    /// number), and warns of each that cannot supersede a number this client sent before.
     pub(crate) fn note_sequences<'a>(
         &self,
         kind: EntityKind,
-        entities: impl Iterator<Item = (&'a str, i64)>,
+        entities: &[(&'a str, u64, i64)],
     ) -> Vec<String> {
         let mut warnings = Vec::new();
-        for (id, number) in entities {
-            if let Some(previous) = self.sequences(kind).record_sent(id, number) {
-                let warning = format!(
-                    "{kind} {id}: updateSequenceNumber {number} does not supersede {previous}, sent earlier by this client; jira keeps the stored data"
-                );
-                tracing::warn!(kind = kind.as_str(), id, number, previous, "{warning}");
-                warnings.push(warning);
-            }
-        }
+        let keys = entities.iter().map(|&(_, key, number)| (key, number));
+        self.sequences(kind).record_sent_hashed(keys, |i, previous| {
+            let (id, _, number) = entities[i];
+            let warning = format!(
+                "{kind} {id}: updateSequenceNumber {number} does not supersede {previous}, sent earlier by this client; jira keeps the stored data"
+            );
+            tracing::warn!(kind = kind.as_str(), id, number, previous, "{warning}");
+            warnings.push(warning);
+        });
         warnings
     }
 

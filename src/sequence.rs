@@ -87,25 +87,24 @@ impl SequenceNumbers {
     /// Records that `number` was sent for `id`. Returns the number sent earlier when
     /// `number` cannot supersede it (equal or lower): Jira will keep what it has.
     pub fn record_sent(&self, id: &str, number: i64) -> Option<i64> {
-        let key = crate::batch::id_hash(id);
         let mut state = self.state.lock().expect("sequence lock");
-        if let Some(entry) = state.entries.get_mut(&key) {
-            let previous = entry.sent;
-            if previous.is_some_and(|p| number <= p) {
-                return previous;
+        state.record_sent(crate::batch::id_hash(id), number, self.capacity)
+    }
+
+    /// As [`record_sent`](Self::record_sent) for the entities of one request, given by their
+    /// ID hashes, under one lock; `stale(i, previous)` is called for the `i`-th when it cannot
+    /// supersede `previous`.
+    pub(crate) fn record_sent_hashed(
+        &self,
+        entities: impl Iterator<Item = (u64, i64)>,
+        mut stale: impl FnMut(usize, i64),
+    ) {
+        let mut state = self.state.lock().expect("sequence lock");
+        for (i, (key, number)) in entities.enumerate() {
+            if let Some(previous) = state.record_sent(key, number, self.capacity) {
+                stale(i, previous);
             }
-            entry.sent = Some(number);
-            return None;
         }
-        state.make_room(key, self.capacity);
-        state.entries.insert(
-            key,
-            Entry {
-                issued: None,
-                sent: Some(number),
-            },
-        );
-        None
     }
 
     /// The highest number recorded as sent for `id`, if remembered.
@@ -120,6 +119,26 @@ impl SequenceNumbers {
 }
 
 impl State {
+    fn record_sent(&mut self, key: u64, number: i64, capacity: usize) -> Option<i64> {
+        if let Some(entry) = self.entries.get_mut(&key) {
+            let previous = entry.sent;
+            if previous.is_some_and(|p| number <= p) {
+                return previous;
+            }
+            entry.sent = Some(number);
+            return None;
+        }
+        self.make_room(key, capacity);
+        self.entries.insert(
+            key,
+            Entry {
+                issued: None,
+                sent: Some(number),
+            },
+        );
+        None
+    }
+
     fn make_room(&mut self, key: u64, capacity: usize) {
         if self.entries.len() >= capacity && !self.entries.contains_key(&key) {
             let highest = self
