@@ -477,10 +477,10 @@ impl OperationsClient {
 
     /// Records the sequence numbers of one request's entities, given as (ID, ID hash,
     /// number), and warns of each that cannot supersede a number this client sent before.
-    pub(crate) fn note_sequences<'a>(
+    pub(crate) fn note_sequences(
         &self,
         kind: EntityKind,
-        entities: &[(&'a str, u64, i64)],
+        entities: &[(&str, u64, i64)],
     ) -> Vec<String> {
         let mut warnings = Vec::new();
         let keys = entities.iter().map(|&(_, key, number)| (key, number));
