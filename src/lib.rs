@@ -40,7 +40,9 @@ pub mod types {
 }
 
 pub use auth::Installation;
-pub use batch::{Failed, Incomplete, Record, Rejected, Sent, SubmitOptions, SubmitReport};
+pub use batch::{
+    EntityJson, Failed, Incomplete, Record, Rejected, Sent, SubmitOptions, SubmitReport,
+};
 pub use client::{ClientBuilder, EntityKind, LinkReport, OperationsClient};
 pub use error::{Error, Result};
 pub use retry::{Jitter, RetryPolicy};

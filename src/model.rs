@@ -151,7 +151,7 @@ open_enum! {
 /// Fields the spec does not name are kept in `extra` rather than dropped: the 202 schema has no
 /// review fields today, and a field Jira adds (an account of reviews, say) should reach the
 /// caller, who may act on it before this crate knows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmitEntityResponse {
     /// IDs of the incidents accepted.
@@ -166,4 +166,69 @@ pub struct SubmitEntityResponse {
     /// Every other field of the answer, as received.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+// By hand rather than with `#[serde(flatten)]`, which would buffer the whole answer (a
+// thousand IDs, often) before reading it.
+impl<'de> Deserialize<'de> for SubmitEntityResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = SubmitEntityResponse;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a submit answer (an object)")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut answer = SubmitEntityResponse::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "acceptedIncidents" => answer.accepted_incidents = map.next_value()?,
+                        "failedIncidents" => answer.failed_incidents = map.next_value()?,
+                        "unknownProjectKeys" => answer.unknown_project_keys = map.next_value()?,
+                        _ => {
+                            answer.extra.insert(key, map.next_value()?);
+                        }
+                    }
+                }
+                Ok(answer)
+            }
+        }
+
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submit_answer_keeps_what_the_spec_does_not_name_and_writes_it_back() {
+        let text = r#"{"acceptedIncidents":["A"],"failedIncidents":{"B":[{"message":"no"}]},
+            "unknownProjectKeys":["UTF"],"acceptedReviews":["R"],"note":{"x":1}}"#;
+        let answer: SubmitEntityResponse = serde_json::from_str(text).unwrap();
+
+        assert_eq!(answer.accepted_incidents, ["A"]);
+        assert_eq!(answer.failed_incidents["B"][0].message, "no");
+        assert_eq!(answer.unknown_project_keys, ["UTF"]);
+        assert_eq!(
+            answer.extra.keys().collect::<Vec<_>>(),
+            ["acceptedReviews", "note"]
+        );
+        let written = serde_json::to_value(&answer).unwrap();
+        assert_eq!(
+            written,
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+
+        let empty: SubmitEntityResponse = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, SubmitEntityResponse::default());
+        assert!(serde_json::from_str::<SubmitEntityResponse>("[]").is_err());
+    }
 }
