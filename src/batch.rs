@@ -4,8 +4,9 @@
 //! `concurrency × request size` however long the input is. Each record is validated
 //! ([`crate::validate`]); a bad one is reported with its reasons and the rest go on. Valid
 //! records are packed into requests of at most 1000 entities (the spec's limit) and at most
-//! [`SubmitOptions::max_request_bytes`] bytes of JSON. Each entity is serialized once, when it
-//! is admitted: its JSON gives its size, and a request body is those JSONs joined inside the
+//! [`SubmitOptions::max_request_bytes`] bytes of JSON. Each entity becomes JSON once, when it
+//! is admitted: a typed entity is serialized, an [`EntityJson`] is checked in place and kept as
+//! given. Its JSON gives its size, and a request body is those JSONs joined inside the
 //! request's frame, so neither sending, nor a retry, nor a split serializes again. A request
 //! answered 413 is split in half and each half resent, down to a single entity.
 //!
