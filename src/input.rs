@@ -1,13 +1,14 @@
 //! Reading entities from a file or standard input, one at a time, with their place in it.
 //!
 //! Backfills can be millions of records, so input is never held whole: a blocking reader
-//! thread parses one record at a time and hands it over a bounded channel, which stops the
-//! reader while the sender is busy. Three formats are read, told apart by how the input starts:
-//! a JSON array (`[`), NDJSON (one JSON object per line; blank lines are skipped), or a sequence
-//! of pretty-printed objects (a first line that is `{` alone, as `jq` writes them). Each record
-//! comes with the line where it starts (`file.ndjson:12`), so a bad one can be named. A
-//! malformed NDJSON line is reported and the next lines are still read; in the other two
-//! formats a syntax error ends the input, since nothing after it can be located reliably.
+//! thread reads one record at a time and hands records over a bounded channel, in chunks,
+//! which stops the reader while the consumer is busy. Three formats are read, told apart by how
+//! the input starts: a JSON array (`[`), NDJSON (one JSON object per line; blank lines are
+//! skipped), or a sequence of objects spread over lines (a first line that opens an object
+//! without closing it, as `jq` writes them or as they are wrapped by hand). Each record comes
+//! with the line where it starts (`file.ndjson:12`), so a bad one can be named. A malformed
+//! NDJSON line is reported and the next lines are still read; in the other two formats a syntax
+//! error ends the input, since nothing after it can be located reliably.
 //! A UTF-8 byte-order mark at the start is skipped; UTF-16 input is refused.
 //!
 //! A record with a top-level field its type does not have is reported, not read: Jira's
@@ -318,20 +319,20 @@ fn read_with<R: BufRead, D: Decode>(mut reader: R, name: &str, tx: &Outbox<D::Ou
     // Skip leading white space, counting its lines, and look at what comes next to choose the
     // format.
     let mut lines_skipped = 0;
-    let (first, first_line_alone) = loop {
+    let (first, spread_over_lines) = loop {
         match reader.fill_buf() {
             Ok([]) => return,
             Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
                 Some(i) => {
                     lines_skipped += buf[..i].iter().filter(|b| **b == b'\n').count();
                     let rest = &buf[i..];
-                    let alone = rest
+                    let spread = rest
                         .iter()
                         .position(|b| *b == b'\n')
-                        .is_some_and(|end| rest[..end].trim_ascii() == b"{");
+                        .is_some_and(|end| starts_a_value_it_does_not_end(&rest[..end]));
                     let first = rest[0];
                     reader.consume(i);
-                    break (first, alone);
+                    break (first, spread);
                 }
                 None => {
                     let n = buf.len();
@@ -355,11 +356,20 @@ fn read_with<R: BufRead, D: Decode>(mut reader: R, name: &str, tx: &Outbox<D::Ou
     };
     if first == b'[' {
         read_values(reader, name, lines_skipped, Layout::Array, tx, decode);
-    } else if first_line_alone {
+    } else if spread_over_lines {
         read_values(reader, name, lines_skipped, Layout::Sequence, tx, decode);
     } else {
         read_lines(reader, name, lines_skipped, tx, decode);
     }
+}
+
+/// Whether `line`, the first line of the input, opens an object that goes on past it: then the
+/// input is objects spread over lines (pretty-printed, or wrapped by hand), not NDJSON. A line
+/// that holds a whole object, or one that is broken in another way, starts NDJSON.
+fn starts_a_value_it_does_not_end(line: &[u8]) -> bool {
+    line.first() == Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(line)
+            .is_err_and(|e| e.classify() == serde_json::error::Category::Eof)
 }
 
 /// The parser's message with the column only: its line is counted from the start of what it
@@ -756,6 +766,21 @@ mod tests {
             places(&collect(text)),
             ["a at 2#1", "bad b at 6#2", "c at 11#3", "stop at 13"]
         );
+    }
+
+    #[test]
+    fn objects_wrapped_by_hand_are_read_as_objects_not_lines() {
+        // As a README shows a record: the first line opens the object and holds some fields.
+        let text = "{\"id\": \"a\",\n \"n\": 1}\n{\"id\": \"b\",\n \"n\": 2}\n";
+        assert_eq!(places(&collect(text)), ["a at 1#1", "b at 3#2"]);
+        // json.dumps(indent=1): the same.
+        let text = "{\n \"id\": \"a\",\n \"n\": 1\n}\n";
+        assert_eq!(places(&collect(text)), ["a at 1#1"]);
+        // A first line that is a whole object, or broken otherwise, starts NDJSON.
+        let text = "{\"id\": \"a\", \"n\": 1}\n{\"id\": \"b\", \"n\": 2}\n";
+        assert_eq!(places(&collect(text)), ["a at 1#1", "b at 2#2"]);
+        let text = "{\"id\": oops}\n{\"id\": \"b\", \"n\": 2}\n";
+        assert_eq!(places(&collect(text)), ["bad ? at 1#1", "b at 2#2"]);
     }
 
     #[test]
