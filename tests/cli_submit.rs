@@ -713,3 +713,45 @@ fn the_json_report_is_the_librarys_submit_report() {
     assert_eq!(parsed.accepted.len(), 2);
     assert_eq!(parsed.requests_sent, 1);
 }
+
+/// The README's `json` blocks, as written there.
+fn readme_records() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line) {
+            (None, "```json") => current = Some(String::new()),
+            (Some(text), "```") => {
+                blocks.push(std::mem::take(text));
+                current = None;
+            }
+            (Some(text), line) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_readme_records_pasted_into_files_as_written_are_stored() {
+    let site = Site::start();
+    let blocks = readme_records();
+    assert_eq!(blocks.len(), 2, "an incident and a review");
+
+    for (kind, text) in [("incidents", &blocks[0]), ("reviews", &blocks[1])] {
+        let file = site.file(&format!("{kind}.json"), text);
+        site.cmd()
+            .args(["submit", kind, "--wait"])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(contains("1 accepted").or(contains("1 confirmed")));
+    }
+    let ids = site.state().ids.unwrap();
+    assert_eq!(ids.incidents, ["INC-42"]);
+    assert_eq!(ids.reviews, ["PIR-42"]);
+}
