@@ -755,3 +755,85 @@ fn the_readme_records_pasted_into_files_as_written_are_stored() {
     assert_eq!(ids.incidents, ["INC-42"]);
     assert_eq!(ids.reviews, ["PIR-42"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_reading_finishes_what_is_in_flight_and_prints_the_account() {
+    // Slow answers, so that the interrupt comes while requests are in flight.
+    let faults = "latency=400ms,seed=1".parse().unwrap();
+    let site = Site::with(EmulatorConfig::default().with_faults(faults));
+    let file = site.ndjson("many.ndjson", &incidents("INC", 20_000));
+
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_jira-ops"))
+        .arg("--installation")
+        .arg(&site.installation)
+        .args(["submit", "incidents", "--json", "--batch-size", "100"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once some requests have arrived, interrupt.
+    let started = std::time::Instant::now();
+    while site.emulator().state().requests_by_status.is_empty() && site.state().incidents == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no request arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: no more records are read"),
+        "{stderr}"
+    );
+
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["input_stopped"]["reason"], "interrupted (Ctrl-C)");
+    let after = report["input_stopped"]["source"].as_str().unwrap();
+    let last_line: usize = after.rsplit(':').next().unwrap().parse().unwrap();
+    // Every record read up to the interrupt is accounted for, and nothing after it.
+    let counted = ["accepted", "failed", "rejected", "unconfirmed"]
+        .iter()
+        .map(|list| report[list].as_array().unwrap().len())
+        .sum::<usize>();
+    assert_eq!(counted, last_line, "{stdout}");
+    assert!(
+        last_line < 20_000,
+        "the interrupt came after the whole file was read"
+    );
+    assert_eq!(
+        ids(&report, "accepted").len() as u64,
+        site.state().incidents as u64,
+        "what the emulator stored is what the report calls accepted"
+    );
+}
+
+#[test]
+fn an_input_that_cannot_be_read_at_all_exits_2_and_sends_nothing() {
+    let site = Site::start();
+    for (name, bytes) in [
+        ("utf16.json", b"\xFF\xFE[\x00{\x00".to_vec()),
+        ("broken.json", b"[oops".to_vec()),
+    ] {
+        let file = site.file(name, "");
+        std::fs::write(&file, bytes).unwrap();
+        site.cmd()
+            .args(["submit", "incidents"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stdout(contains("input stopped early"));
+    }
+    assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
+}

@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 everything done; 1 something was not (records failed, rejected or
 /// unconfirmed, a call failed); 2 bad usage, configuration or input; 3 `spec check` found the
-/// fragment stale.
+/// fragment stale; 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "jira-ops", version, long_about)]
 struct Cli {

@@ -127,9 +127,12 @@ but nothing says what became of it).
 Jira's answer never lists reviews, so reviews stay unconfirmed, and the command exits 1, \
 unless --wait reads them back.
 
+Ctrl-C stops the reading; what was read is still sent and reported. A second Ctrl-C quits at \
+once.
+
 Exit codes: 0 every record accepted (with --allow-partial: at least one); 1 some record \
 failed, was rejected or is unconfirmed, or the input could not be read to its end; 2 bad \
-usage, configuration or input file, before anything was sent.";
+usage, configuration or input file, before anything was sent; 130 interrupted.";
 
 /// Where and why the input could not be read to its end.
 #[derive(Debug, serde::Serialize)]
@@ -137,6 +140,9 @@ struct Stop {
     /// `file:line` of the syntax error or read failure.
     source: String,
     reason: String,
+    /// Ctrl-C, rather than the input, stopped the reading.
+    #[serde(skip)]
+    interrupted: bool,
 }
 
 /// Reads and submits one kind of entity. Records that cannot be read are listed in the report
@@ -154,15 +160,42 @@ async fn submit_kind(
     let input = input::read_json(args.file.as_deref());
     let skipped = Arc::new(std::sync::Mutex::new(Vec::new()));
     let stopped = Arc::new(std::sync::Mutex::new(None));
+    let last_read = Arc::new(std::sync::Mutex::new(None::<String>));
+
+    // Ctrl-C ends the input where it is: what was read is still sent and accounted for, and
+    // the report says where reading stopped. A second Ctrl-C quits at once.
+    let interrupted = {
+        let (stopped, last_read) = (stopped.clone(), last_read.clone());
+        async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return futures::future::pending().await;
+            }
+            eprintln!(
+                "jira-ops: interrupted: no more records are read; finishing the requests in \
+                 flight (Ctrl-C again quits at once, without a report)"
+            );
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(exit::INTERRUPTED.into());
+            });
+            let after = last_read.lock().expect("lock").clone();
+            *stopped.lock().expect("lock") = Some(Stop {
+                source: after.map_or("the start".to_string(), |at| format!("after {at}")),
+                reason: "interrupted (Ctrl-C)".to_string(),
+                interrupted: true,
+            });
+        }
+    };
 
     let records = {
-        let skipped = skipped.clone();
-        let stopped = stopped.clone();
-        input.filter_map(move |record| {
+        let (skipped, stopped, last_read) = (skipped.clone(), stopped.clone(), last_read.clone());
+        input.take_until(interrupted).filter_map(move |record| {
             progress.read();
             let out = match record {
                 Record::Entity { entity, origin } => {
-                    Some(BatchRecord::new(entity, origin.to_string()))
+                    let origin = origin.to_string();
+                    *last_read.lock().expect("lock") = Some(origin.clone());
+                    Some(BatchRecord::new(entity, origin))
                 }
                 Record::Malformed { origin, id, reason } => {
                     skipped.lock().expect("lock").push(Rejected {
@@ -177,6 +210,7 @@ async fn submit_kind(
                     *stopped.lock().expect("lock") = Some(Stop {
                         source: origin.to_string(),
                         reason,
+                        interrupted: false,
                     });
                     None
                 }
@@ -471,6 +505,11 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     let started = Instant::now();
     let progress = Progress::new(args.json);
     let (mut report, stopped) = submit_kind(&client, &args, &options, &progress).await;
+    // From here on (the wait, the report) Ctrl-C quits at once.
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(exit::INTERRUPTED.into());
+    });
     progress.finish();
     let submitted_in = started.elapsed();
     if report.total() == 0 && stopped.is_none() {
@@ -512,7 +551,12 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
             String::new()
         }
     );
-    exit_code(&report, args.allow_partial, stopped.is_none())
+    match &stopped {
+        Some(stop) if stop.interrupted => ExitCode::from(exit::INTERRUPTED),
+        // An input that could not be read at all (UTF-16, `[` then garbage): nothing was sent.
+        Some(_) if report.total() == 0 => ExitCode::from(exit::USAGE),
+        _ => exit_code(&report, args.allow_partial, stopped.is_none()),
+    }
 }
 
 #[cfg(test)]
