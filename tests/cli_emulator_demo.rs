@@ -319,6 +319,15 @@ fn the_emulator_command_refuses_a_port_in_use_and_a_bad_fault_spec_with_exit_2()
         .assert()
         .code(2)
         .stderr(contains("--faults"));
+
+    // An installation file it cannot write: it does not start.
+    jira_ops()
+        .args(["emulator", "--installation-out", "/nonexistent/dir/emulator.json"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("/nonexistent/dir/emulator.json: No such file or directory"));
 }
 
 #[test]

@@ -52,14 +52,22 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         config = config.with_max_body_bytes(bytes);
     }
 
-    let out = args.installation_out.clone();
+    // The file is opened before the emulator starts, so that a path it cannot write is a
+    // usage error, not a server that a script waits on for a file that never comes.
+    let out = match &args.installation_out {
+        Some(path) => match open_private(path) {
+            Ok(file) => Some((path.clone(), file)),
+            Err(e) => return exit::usage(&format!("{}: {e}", path.display())),
+        },
+        None => None,
+    };
     let result = emulator::run(config, move |emu| {
         let installation = emu.installation();
         let json = serde_json::to_string_pretty(&installation).expect("installations serialize");
         outln!("Operations API emulator listening on {}", emu.base_url());
         outln!("Sign with this installation (a throwaway local secret):\n{json}");
-        if let Some(path) = &out {
-            match write_private(path, &format!("{json}\n")) {
+        if let Some((path, file)) = &out {
+            match write_all(file, &format!("{json}\n")) {
                 Ok(()) => outln!(
                     "Installation written to {}; use --installation {}",
                     path.display(),
@@ -80,14 +88,18 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
     }
 }
 
-/// Writes `text` to `path` readable by its owner only (on Unix): it holds a shared secret,
-/// if only the emulator's.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-
+/// Opens `path` for writing, readable by its owner only (on Unix): it will hold a shared
+/// secret, if only the emulator's.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    options.open(path)
+}
+
+fn write_all(mut file: &std::fs::File, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    file.write_all(text.as_bytes())
 }
