@@ -238,6 +238,20 @@ pub struct Sent {
     /// Where it came from, if the caller said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The `updateSequenceNumber` it was sent with: reading it back with at least this number
+    /// confirms that this version is the one stored.
+    pub update_sequence_number: i64,
+    /// For an unconfirmed record, why nothing confirms it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Sent {
+    /// A record sent and not settled, for `reason`.
+    fn unconfirmed(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
 }
 
 /// A record Jira did not store, with its messages.
@@ -380,7 +394,8 @@ impl SubmitReport {
             .into_iter()
             .partition(|s| s.kind == kind && stored.contains(s.id.as_str()));
         let moved = confirmed.len();
-        self.accepted.extend(confirmed);
+        self.accepted
+            .extend(confirmed.into_iter().map(|s| Sent { reason: None, ..s }));
         self.accepted.sort_by_key(|s| s.position);
         self.unconfirmed = still;
         moved
@@ -1034,7 +1049,12 @@ impl OperationsClient {
                             metas.len(),
                             E::KIND
                         ));
-                        report.unconfirmed.extend(metas.into_iter().map(sent::<E>));
+                        let reason = format!("the request's fate is unknown: {e}");
+                        report.unconfirmed.extend(
+                            metas
+                                .into_iter()
+                                .map(|meta| sent::<E>(meta).unconfirmed(reason.clone())),
+                        );
                     } else {
                         fail_all::<E>(&mut report, metas, &error_messages(&e));
                     }
@@ -1097,6 +1117,8 @@ fn sent<E: Entity>(meta: Meta) -> Sent {
         id: meta.id,
         position: meta.position,
         source: meta.source,
+        update_sequence_number: meta.sequence,
+        reason: None,
     }
 }
 
@@ -1160,7 +1182,8 @@ fn settle<E: Entity>(
                     messages.join("; ")
                 ));
             }
-            report.unconfirmed.push(sent::<E>(meta));
+            let reason = "jira's answer names no reviews: read it back to confirm it";
+            report.unconfirmed.push(sent::<E>(meta).unconfirmed(reason));
             continue;
         }
 
@@ -1184,14 +1207,20 @@ fn settle<E: Entity>(
                 .then(|| serde_json::from_slice::<E>(entity).ok())
                 .flatten()
                 .and_then(|entity| only_unknown_projects(&entity, &answer.unknown_project_keys));
-            if let Some(keys) = keys {
-                report.warnings.push(format!(
-                    "{} {}: every issue key is in a project jira does not know ({keys}); jira stores no entity whose keys are all unknown, so it most likely is not stored (unconfirmed until a GET says otherwise)",
-                    E::KIND,
-                    meta.id,
-                ));
-            }
-            report.unconfirmed.push(sent::<E>(meta));
+            let reason = match keys {
+                Some(keys) => {
+                    report.warnings.push(format!(
+                        "{} {}: every issue key is in a project jira does not know ({keys}); jira stores no entity whose keys are all unknown, so it most likely is not stored (unconfirmed until a GET says otherwise)",
+                        E::KIND,
+                        meta.id,
+                    ));
+                    format!(
+                        "every issue key is in a project jira does not know ({keys}); most likely not stored"
+                    )
+                }
+                None => "named in no list of jira's answer".to_string(),
+            };
+            report.unconfirmed.push(sent::<E>(meta).unconfirmed(reason));
         }
     }
     report
@@ -1337,12 +1366,16 @@ mod tests {
                     id: "PIR-1".into(),
                     position: 0,
                     source: None,
+                    update_sequence_number: 1,
+                    reason: Some("not named".into()),
                 },
                 Sent {
                     kind: EntityKind::Review,
                     id: "PIR-2".into(),
                     position: 1,
                     source: None,
+                    update_sequence_number: 1,
+                    reason: Some("not named".into()),
                 },
             ],
             ..Default::default()

@@ -278,8 +278,10 @@ impl Error {
             error.inner.trace_ids = trace_ids;
             error.inner.body = Some(keep_body(raw));
         }
-        // Gateways answer 502-504 after forwarding; the request may have been applied.
-        error.inner.maybe_applied = status >= 500;
+        // A gateway's 502 or 504, or a 500, may come after the request was forwarded and
+        // applied. A 503 is Jira saying it is not serving (maintenance, overload): nothing
+        // was applied, so what it refused has failed, not an unknown fate.
+        error.inner.maybe_applied = status >= 500 && status != 503;
         if let Some(e) = body_error {
             error.inner.source = Some(Box::new(e));
         }

@@ -109,6 +109,17 @@ pub enum Seen {
     OlderSequence(i64),
 }
 
+impl fmt::Display for Seen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Seen::Unknown => f.write_str("unknown"),
+            Seen::Missing => f.write_str("missing"),
+            Seen::Present => f.write_str("still present"),
+            Seen::OlderSequence(n) => write!(f, "at sequence {n}"),
+        }
+    }
+}
+
 /// An item a wait was still waiting for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PendingItem {
@@ -140,15 +151,7 @@ impl WaitState {
             .pending
             .iter()
             .take(n)
-            .map(|p| {
-                let seen = match p.seen {
-                    Seen::Unknown => "unknown".to_string(),
-                    Seen::Missing => "missing".to_string(),
-                    Seen::Present => "still present".to_string(),
-                    Seen::OlderSequence(n) => format!("at sequence {n}"),
-                };
-                format!("{} {} {seen}", p.kind, p.id)
-            })
+            .map(|p| format!("{} {} {}", p.kind, p.id, p.seen))
             .collect::<Vec<_>>()
             .join(", ");
         if self.pending.len() > n {

@@ -145,10 +145,10 @@ fn expected(reviews: bool, verdict: Option<Verdict>) -> Outcome {
         // The answer's lists speak of incidents; reviews stay unconfirmed whatever they say.
         Some(Verdict::Accepted | Verdict::Failed) if reviews => Outcome::Unconfirmed,
         Some(Verdict::Accepted) => Outcome::Accepted,
-        Some(Verdict::Failed | Verdict::Refused(_) | Verdict::RateLimited) => Outcome::Failed,
-        Some(Verdict::Unnamed | Verdict::Unavailable | Verdict::Unreadable | Verdict::Reset) => {
-            Outcome::Unconfirmed
-        }
+        Some(
+            Verdict::Failed | Verdict::Refused(_) | Verdict::RateLimited | Verdict::Unavailable,
+        ) => Outcome::Failed,
+        Some(Verdict::Unnamed | Verdict::Unreadable | Verdict::Reset) => Outcome::Unconfirmed,
     }
 }
 

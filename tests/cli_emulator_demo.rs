@@ -303,7 +303,7 @@ fn site_flags_given_to_a_command_that_calls_no_site_are_usage_errors() {
 }
 
 #[test]
-fn the_emulator_command_refuses_a_port_in_use_and_a_bad_fault_spec_with_exit_2() {
+fn the_emulator_command_refuses_a_taken_port_a_bad_fault_spec_and_an_unwritable_file_with_exit_2() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     jira_ops()
@@ -322,12 +322,18 @@ fn the_emulator_command_refuses_a_port_in_use_and_a_bad_fault_spec_with_exit_2()
 
     // An installation file it cannot write: it does not start.
     jira_ops()
-        .args(["emulator", "--installation-out", "/nonexistent/dir/emulator.json"])
+        .args([
+            "emulator",
+            "--installation-out",
+            "/nonexistent/dir/emulator.json",
+        ])
         .timeout(Duration::from_secs(20))
         .assert()
         .code(2)
         .stdout("")
-        .stderr(contains("/nonexistent/dir/emulator.json: No such file or directory"));
+        .stderr(contains(
+            "/nonexistent/dir/emulator.json: No such file or directory",
+        ));
 }
 
 #[test]

@@ -157,6 +157,13 @@ fn wait_that_times_out_reports_the_records_unconfirmed_and_exits_1() {
     let report = report(&assert);
     assert!(ids(&report, "accepted").is_empty());
     assert_eq!(ids(&report, "unconfirmed"), ["INC-0", "INC-1"]);
+    // Each says why: Jira accepted it, and it was not there when read back.
+    for sent in report["unconfirmed"].as_array().unwrap() {
+        assert_eq!(
+            sent["reason"], "accepted, but not read back within 1s (last seen: missing)",
+            "{sent}"
+        );
+    }
 }
 
 #[test]

@@ -62,7 +62,9 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
             kind: EntityKind::Incident,
             id: "INC-1".into(),
             position: 0,
-            source: Some("in.ndjson:1".into())
+            source: Some("in.ndjson:1".into()),
+            update_sequence_number: 1,
+            reason: None,
         }]
     );
     assert_eq!(report.failed.len(), 1);
@@ -75,6 +77,10 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
     );
     assert_eq!(report.unconfirmed.len(), 1);
     assert_eq!(report.unconfirmed[0].id, "INC-3");
+    assert_eq!(
+        report.unconfirmed[0].reason.as_deref(),
+        Some("every issue key is in a project jira does not know (OPS); most likely not stored")
+    );
     assert_eq!(
         report.unknown_project_keys,
         BTreeSet::from(["OPS".to_string(), "UTF".to_string()])

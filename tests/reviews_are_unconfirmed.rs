@@ -66,6 +66,13 @@ async fn reviews_sent_are_reported_unconfirmed() {
         unconfirmed,
         [(EntityKind::Review, "PIR-1"), (EntityKind::Review, "PIR-2")]
     );
+    for sent in &report.unconfirmed {
+        assert_eq!(
+            sent.reason.as_deref(),
+            Some("jira's answer names no reviews: read it back to confirm it")
+        );
+        assert_eq!(sent.update_sequence_number, 1);
+    }
     assert!(!report.is_complete_success());
     assert!(!report.has_failures());
 }

@@ -324,7 +324,7 @@ pub async fn wait_for_storage(
         .map(|s| StoredTarget {
             kind: s.kind,
             id: s.id.clone(),
-            min_sequence: None,
+            min_sequence: Some(s.update_sequence_number),
         })
         .collect();
     if targets.is_empty() {
@@ -355,7 +355,46 @@ pub async fn wait_for_storage(
         .into_iter()
         .partition(|s| !stored(s.kind, &s.id));
     report.accepted = stored_accepted;
-    report.unconfirmed.extend(still_missing);
+    let seen = |kind: EntityKind, id: &str| match &outcome {
+        Err(e) => e.wait_state().and_then(|state| {
+            state
+                .pending
+                .iter()
+                .find(|p| {
+                    p.id == id && (p.kind == ItemKind::Review) == (kind == EntityKind::Review)
+                })
+                .map(|p| p.seen.to_string())
+        }),
+        Ok(()) => None,
+    };
+    let waited = format!("{}s", timeout.as_secs());
+    let not_read_back = |s: &jira_operations::Sent, before: Option<&str>| {
+        let last = seen(s.kind, &s.id).unwrap_or_else(|| "nothing".to_string());
+        match before {
+            Some(before) => format!("{before}; not read back within {waited} (last seen: {last})"),
+            None => format!("accepted, but not read back within {waited} (last seen: {last})"),
+        }
+    };
+    report
+        .unconfirmed
+        .extend(still_missing.into_iter().map(|s| {
+            let reason = not_read_back(&s, None);
+            jira_operations::Sent {
+                reason: Some(reason),
+                ..s
+            }
+        }));
+    for s in report.unconfirmed.iter_mut() {
+        if stored(s.kind, &s.id)
+            || s.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("not read back"))
+        {
+            continue;
+        }
+        let reason = not_read_back(s, s.reason.as_deref());
+        s.reason = Some(reason);
+    }
     for kind in [EntityKind::Incident, EntityKind::Review] {
         let ids: Vec<String> = report
             .unconfirmed
@@ -587,6 +626,8 @@ mod tests {
                         id: p.to_string(),
                         position: p,
                         source: None,
+                        update_sequence_number: 1,
+                        reason: None,
                     })
                     .collect(),
                 ..SubmitReport::default()
