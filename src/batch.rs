@@ -310,7 +310,8 @@ pub struct SubmitReport {
     pub requests_sent: u64,
     /// Of those, retries.
     pub retries: u64,
-    /// Bytes of request bodies sent, retries included.
+    /// Bytes of request bodies handed to the HTTP client, retries included (an attempt whose
+    /// connection was refused counts too).
     pub bytes_sent: u64,
     /// Records accepted but not listed in `accepted`, when the submission was made with
     /// [`SubmitOptions::list_accepted`] off.

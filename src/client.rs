@@ -489,7 +489,8 @@ impl OperationsClient {
             let warning = format!(
                 "{kind} {id}: updateSequenceNumber {number} does not supersede {previous}, sent earlier by this client; jira keeps the stored data"
             );
-            tracing::warn!(kind = kind.as_str(), id, number, previous, "{warning}");
+            // Returned in the report; logged only for those who trace the client.
+            tracing::debug!(kind = kind.as_str(), id, number, previous, "{warning}");
             warnings.push(warning);
         });
         warnings

@@ -430,12 +430,14 @@ where
         {
             unknown.push(key);
         }
-    })?;
-    Ok(if unknown.is_empty() {
-        Ok(entity)
-    } else {
-        Err(unknown_fields(&unknown))
-    })
+    });
+    // Fields the type does not have come first, even when the record also fails otherwise
+    // (a request body, say, lacks every field an entity must have): they are the thing to fix.
+    match entity {
+        _ if !unknown.is_empty() => Ok(Err(unknown_fields(&unknown))),
+        Ok(entity) => Ok(Ok(entity)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Why a record with the `fields` its type does not have is refused, with a hint when they
@@ -448,7 +450,12 @@ pub(crate) fn unknown_fields(fields: &[String]) -> String {
         list.join(", ")
     );
     let has = |name: &str| fields.iter().any(|f| f == name);
-    if has("reviews") {
+    if has("incidents") || has("properties") || has("providerMetadata") {
+        reason.push_str(
+            " (it looks like a whole request body: give the incidents or reviews themselves, \
+             one record each)",
+        );
+    } else if has("reviews") {
         reason.push_str(" (`reviews` is a post-incident review's field: is this a review?)");
     } else if has("affectedComponents") || has("severity") {
         reason.push_str(" (it has an incident's fields: is this an incident?)");
@@ -847,6 +854,12 @@ mod tests {
             reason,
             "unknown fields `colour`, `reviews`: the schema allows no others, so Jira would \
              refuse the record (`reviews` is a post-incident review's field: is this a review?)"
+        );
+
+        let body = collect("{\"incidents\": [], \"properties\": {}}\n");
+        assert!(
+            matches!(&body[0], Record::Malformed { reason, .. } if reason.ends_with("(it looks like a whole request body: give the incidents or reviews themselves, one record each)")),
+            "{body:?}"
         );
 
         let array = collect("[{\"id\":\"a\",\"n\":1,\"severity\":{}}]");

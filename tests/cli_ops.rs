@@ -292,6 +292,13 @@ fn delete_by_property_usage_errors_send_nothing() {
         .assert()
         .code(2)
         .stderr(contains("KEY=VALUE"));
+    let empty = site.file("empty-ids.txt", "# nothing here\n\n");
+    site.cmd()
+        .args(["delete-by-property", "team=a", "--wait-for"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(contains("no ids to wait for"));
 
     assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
 }

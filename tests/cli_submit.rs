@@ -662,6 +662,19 @@ fn a_bad_property_is_a_usage_error_and_nothing_is_sent() {
             .code(2)
             .stderr(contains(message));
     }
+    site.cmd()
+        .args([
+            "submit",
+            "incidents",
+            "--property",
+            "a=1",
+            "--property",
+            "a=2",
+        ])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("--property `a` is given twice"));
     let six: Vec<String> = (0..6).map(|i| format!("--property=k{i}=v")).collect();
     site.cmd()
         .args(["submit", "incidents"])

@@ -45,7 +45,10 @@ async fn the_deadline_stops_retries_and_keeps_the_last_error() {
     assert!(error.is_timeout());
     assert!(error.is_deadline_exceeded());
     assert_eq!(error.status(), Some(503));
-    assert!(error.outcome_unknown(), "a 503 leaves the fate open");
+    assert!(
+        !error.outcome_unknown(),
+        "a 503 is Jira not serving: nothing was applied"
+    );
     let text = error.to_string();
     assert!(text.starts_with("gave up after"), "{text}");
     assert!(
@@ -89,13 +92,14 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn records_of_a_request_that_outlasts_the_deadline_on_5xx_are_unconfirmed() {
+async fn records_of_a_request_that_outlasts_the_deadline_on_a_gateway_error_are_unconfirmed() {
     let server = MockServer::start_async().await;
+    // A gateway's 502 may come after the request was applied behind it.
     let (_mock, _log) = scripted(
         &server,
         POST,
         "/rest/operations/1.0/bulk",
-        vec![status(503)],
+        vec![status(502)],
     )
     .await;
     let client = builder(&server.base_url(), FixedClock::at(NOW))
@@ -118,8 +122,49 @@ async fn records_of_a_request_that_outlasts_the_deadline_on_5xx_are_unconfirmed(
         report
             .warnings
             .iter()
-            .any(|w| w.contains("is unknown") && w.contains("503")),
+            .any(|w| w.contains("is unknown") && w.contains("502")),
         "{:?}",
         report.warnings
+    );
+    assert!(
+        report.unconfirmed[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("the request's fate is unknown: "),
+        "{:?}",
+        report.unconfirmed[0]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn records_of_a_request_refused_with_503_until_the_deadline_have_failed() {
+    let server = MockServer::start_async().await;
+    let (_mock, _log) = scripted(
+        &server,
+        POST,
+        "/rest/operations/1.0/bulk",
+        vec![status(503)],
+    )
+    .await;
+    let client = builder(&server.base_url(), FixedClock::at(NOW))
+        .retry_policy(RetryPolicy::default().max_attempts(50))
+        .overall_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+
+    let report = client
+        .submit_incidents(
+            vec![incident("INC-1"), incident("INC-2")],
+            &SubmitOptions::default(),
+        )
+        .await;
+
+    assert!(report.unconfirmed.is_empty(), "{:?}", report.unconfirmed);
+    assert_eq!(report.failed.len(), 2);
+    assert!(
+        report.failed[0].messages[0].contains("jira is unavailable (503)"),
+        "{:?}",
+        report.failed[0]
     );
 }

@@ -215,7 +215,7 @@ async fn rejections_added_from_outside_count_in_the_total() {
     assert_eq!(json["rejected"][0]["source"], "in.ndjson:2");
     assert_eq!(
         json["accepted"][0],
-        json!({"kind": "incident", "id": "INC-1", "position": 0})
+        json!({"kind": "incident", "id": "INC-1", "position": 0, "update_sequence_number": 1})
     );
 }
 

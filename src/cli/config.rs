@@ -37,7 +37,8 @@ pub struct SiteArgs {
         hide_env_values = true
     )]
     pub shared_secret: Option<String>,
-    /// Give up on any one API call after this many seconds, retries included (at least 1).
+    /// Give up on any one API call after this many seconds, retries included (at least 1); a
+    /// call also stops after 5 attempts.
     #[arg(
         long,
         global = true,
@@ -92,6 +93,18 @@ impl SiteArgs {
             }
         }
 
+        // A value given but empty is named as such: "give --shared-secret" would read as if
+        // the flag had been left out.
+        let given_empty = [
+            ("--base-url", &self.base_url),
+            ("--app-key", &self.app_key),
+            ("--shared-secret", &self.shared_secret),
+        ]
+        .into_iter()
+        .find(|(_, value)| value.as_deref().is_some_and(|v| v.trim().is_empty()));
+        if let Some((name, _)) = given_empty {
+            return Err(format!("{name} is empty"));
+        }
         let missing: Vec<&str> = [
             ("--base-url", installation.base_url.is_empty()),
             ("--app-key", installation.key.is_empty()),

@@ -243,6 +243,12 @@ fn read_ids(path: &PathBuf) -> Result<(Vec<String>, Vec<String>), String> {
             None => incidents.push(line.strip_prefix("incident:").unwrap_or(line).to_string()),
         }
     }
+    if incidents.is_empty() && reviews.is_empty() {
+        return Err(format!(
+            "{}: no ids to wait for (one per line; `review:ID` for a review)",
+            path.display()
+        ));
+    }
     Ok((incidents, reviews))
 }
 

@@ -104,6 +104,9 @@ fn options(args: &SubmitArgs) -> Result<SubmitOptions, String> {
     }
     for pair in &args.properties {
         let (key, value) = parse_pair(pair)?;
+        if options.properties.contains_key(&key) {
+            return Err(format!("--property `{key}` is given twice"));
+        }
         options = options.property(key, value);
     }
     if let Some(product) = &args.product {
@@ -410,18 +413,27 @@ pub async fn wait_for_storage(
     }
 }
 
+/// `1 record`, `2 records`; `1 retry`, `2 retries`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Prints the one-screen summary of a report. `waited` says whether the records were read
 /// back; if not, unconfirmed reviews get a note saying how to confirm them.
 pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr: bool) {
     let mut text = format!(
-        "{label}: {} records: {} accepted, {} failed, {} rejected before sending, {} unconfirmed ({} requests, {} retries)\n",
-        report.total(),
+        "{label}: {}: {} accepted, {} failed, {} rejected before sending, {} unconfirmed ({}, {})\n",
+        count(report.total(), "record"),
         report.accepted_count(),
         report.failed.len(),
         report.rejected.len(),
         report.unconfirmed.len(),
-        report.requests_sent,
-        report.retries,
+        count(report.requests_sent as usize, "request"),
+        count(report.retries as usize, "retry"),
     );
     if !report.unknown_project_keys.is_empty() {
         let keys: Vec<&str> = report
