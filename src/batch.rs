@@ -14,9 +14,9 @@
 //!
 //! * `accepted`: an incident named in the 202 answer's `acceptedIncidents`;
 //! * `failed`: an incident named in `failedIncidents`; a record in a request Jira refused
-//!   outright (400, 401, 403, a 413 for one entity, a 429 or 503 that outlasted the retries, …) or
-//!   that could not be sent (connection refused); or one held back because such a refusal
-//!   (401, 403, a redirect) ended the submission;
+//!   outright (400, 401, 403, a 413 for one entity, a 429 or 503 that outlasted the retries,
+//!   …) or that could not be sent (connection refused); or one held back because such a
+//!   refusal (401, 403, a redirect) ended the submission;
 //! * `rejected`: never sent (invalid, larger than a request may be, superseded by a duplicate,
 //!   or refused request-level options);
 //! * `unconfirmed`: sent but not settled by the answer, which is every review (the 202
