@@ -163,12 +163,18 @@ async fn submit_kind(
     let input = input::read_json(args.file.as_deref());
     let skipped = Arc::new(std::sync::Mutex::new(Vec::new()));
     let stopped = Arc::new(std::sync::Mutex::new(None));
-    let last_read = Arc::new(std::sync::Mutex::new(None::<String>));
+    // The line of the last record read, for where an interrupt stopped the reading; the
+    // file's name as the reader gives it in each record's origin.
+    let last_line = Arc::new(AtomicU64::new(0));
+    let name = match args.file.as_deref() {
+        Some(path) if path.as_os_str() != "-" => path.display().to_string(),
+        _ => "<stdin>".to_string(),
+    };
 
     // Ctrl-C ends the input where it is: what was read is still sent and accounted for, and
     // the report says where reading stopped. A second Ctrl-C quits at once.
     let interrupted = {
-        let (stopped, last_read) = (stopped.clone(), last_read.clone());
+        let (stopped, last_line) = (stopped.clone(), last_line.clone());
         async move {
             if tokio::signal::ctrl_c().await.is_err() {
                 return futures::future::pending().await;
@@ -181,9 +187,12 @@ async fn submit_kind(
                 let _ = tokio::signal::ctrl_c().await;
                 std::process::exit(exit::INTERRUPTED.into());
             });
-            let after = last_read.lock().expect("lock").clone();
+            let source = match last_line.load(Ordering::Relaxed) {
+                0 => "the start".to_string(),
+                line => format!("after {name}:{line}"),
+            };
             *stopped.lock().expect("lock") = Some(Stop {
-                source: after.map_or("the start".to_string(), |at| format!("after {at}")),
+                source,
                 reason: "interrupted (Ctrl-C)".to_string(),
                 interrupted: true,
             });
@@ -191,14 +200,13 @@ async fn submit_kind(
     };
 
     let records = {
-        let (skipped, stopped, last_read) = (skipped.clone(), stopped.clone(), last_read.clone());
+        let (skipped, stopped, last_line) = (skipped.clone(), stopped.clone(), last_line.clone());
         input.take_until(interrupted).filter_map(move |record| {
             progress.read();
             let out = match record {
                 Record::Entity { entity, origin } => {
-                    let origin = origin.to_string();
-                    *last_read.lock().expect("lock") = Some(origin.clone());
-                    Some(BatchRecord::new(entity, origin))
+                    last_line.store(origin.line as u64, Ordering::Relaxed);
+                    Some(BatchRecord::new(entity, origin.to_string()))
                 }
                 Record::Malformed { origin, id, reason } => {
                     skipped.lock().expect("lock").push(Rejected {
