@@ -34,8 +34,8 @@ pub enum Kind {
 pub struct SubmitArgs {
     /// What the input holds.
     pub kind: Kind,
-    /// The input file: NDJSON (one object per line), a JSON array, or pretty-printed objects
-    /// one after another; `-` or nothing for standard input.
+    /// The input file: NDJSON (one object per line), a JSON array, or objects spread over
+    /// lines one after another; `-` or nothing for standard input.
     pub file: Option<PathBuf>,
     /// A request property `key=value` sent with every request (at most 5), usable later by
     /// `delete-by-property`.
