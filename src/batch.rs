@@ -534,21 +534,115 @@ impl Frame {
     fn request_bytes(&self, entities: usize, entity_bytes: usize) -> usize {
         self.prefix.len() + self.suffix.len() + entity_bytes + entities.saturating_sub(1)
     }
+}
 
-    /// The body of a request holding `entities`.
-    fn body(&self, entities: &[Vec<u8>]) -> bytes::Bytes {
-        let size = self.request_bytes(entities.len(), entities.iter().map(Vec::len).sum());
-        let mut body = Vec::with_capacity(size);
-        body.extend_from_slice(&self.prefix);
-        for (i, entity) in entities.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(entity);
+/// A request body being filled: the frame's prefix, then the entities' JSON separated by
+/// commas. Entities are copied in as they are admitted, so the body is whole when the request
+/// is: sealing it only adds the frame's suffix.
+struct Filling {
+    body: Vec<u8>,
+    /// Where each entity's JSON ends in `body`.
+    ends: Vec<usize>,
+    /// Where the first entity starts: the length of the prefix.
+    start: usize,
+}
+
+impl Filling {
+    fn new(frame: &Frame, capacity: usize) -> Self {
+        let mut body = Vec::with_capacity(capacity.max(frame.prefix.len()));
+        body.extend_from_slice(&frame.prefix);
+        Self {
+            start: body.len(),
+            body,
+            ends: Vec::new(),
         }
-        body.extend_from_slice(&self.suffix);
-        debug_assert_eq!(body.len(), size);
-        body.into()
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The bytes of the entities, without the commas between them.
+    fn entity_bytes(&self) -> usize {
+        self.body.len() - self.start - self.len().saturating_sub(1)
+    }
+
+    fn push(&mut self, json: &[u8]) {
+        if !self.ends.is_empty() {
+            self.body.push(b',');
+        }
+        self.body.extend_from_slice(json);
+        self.ends.push(self.body.len());
+    }
+
+    /// Takes entity `index` out, with one comma next to it.
+    fn remove(&mut self, index: usize) {
+        let from = entity_start(self.start, &self.ends, index);
+        let to = self.ends[index];
+        let (cut_from, cut_to) = if index + 1 < self.len() {
+            (from, to + 1)
+        } else if index > 0 {
+            (from - 1, to)
+        } else {
+            (from, to)
+        };
+        self.body.drain(cut_from..cut_to);
+        self.ends.remove(index);
+        for end in &mut self.ends[index..] {
+            *end -= cut_to - cut_from;
+        }
+    }
+
+    /// The finished body: the frame's suffix added.
+    fn seal(mut self, frame: &Frame) -> Body {
+        self.body.extend_from_slice(&frame.suffix);
+        Body {
+            bytes: self.body.into(),
+            ends: self.ends,
+            start: self.start,
+        }
+    }
+}
+
+/// Where entity `index` starts, in a body whose entities end at `ends` and start at `start`.
+fn entity_start(start: usize, ends: &[usize], index: usize) -> usize {
+    match index {
+        0 => start,
+        _ => ends[index - 1] + 1,
+    }
+}
+
+/// The body of one request, exactly as sent, and where each of its entities lies in it.
+struct Body {
+    bytes: bytes::Bytes,
+    ends: Vec<usize>,
+    start: usize,
+}
+
+impl Body {
+    /// The body of `entities` in `frame`.
+    fn of<'e>(frame: &Frame, entities: impl IntoIterator<Item = &'e [u8]>) -> Self {
+        let mut filling = Filling::new(frame, 0);
+        for entity in entities {
+            filling.push(entity);
+        }
+        filling.seal(frame)
+    }
+
+    fn entity(&self, index: usize) -> &[u8] {
+        &self.bytes[entity_start(self.start, &self.ends, index)..self.ends[index]]
+    }
+
+    fn entities(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.ends.len()).map(|index| self.entity(index))
+    }
+
+    /// Two bodies: the entities before `at`, and the rest.
+    fn split(&self, at: usize, frame: &Frame) -> (Self, Self) {
+        (
+            Self::of(frame, self.entities().take(at)),
+            Self::of(frame, self.entities().skip(at)),
+        )
     }
 }
 
@@ -580,10 +674,10 @@ impl Meta {
     }
 }
 
-/// The entities of one request, as JSON, with what is known of each.
+/// One request: what is known of each entity, in the order of the body's entities.
 struct Batch {
     metas: Vec<Meta>,
-    entities: Vec<Vec<u8>>,
+    body: Body,
 }
 
 enum Step {
@@ -602,21 +696,34 @@ pub(crate) fn id_hash(id: &str) -> u64 {
     hasher.finish()
 }
 
+/// Most bytes reserved up front for a request body: the default request limit.
+const BODY_RESERVE: usize = 1 << 20;
+
 /// Fills one request at a time.
 struct Batcher {
     metas: Vec<Meta>,
-    entities: Vec<Vec<u8>>,
+    filling: Filling,
     /// Hashes of the IDs in `metas`: a hit is confirmed against `metas`, so a collision only
     /// costs a scan.
     ids: HashSet<u64>,
-    bytes: usize,
     max_entities: usize,
     max_bytes: usize,
     frame: Frame,
 }
 
 impl Batcher {
-    fn push(&mut self, meta: Meta, entity: Vec<u8>) -> Vec<Step> {
+    fn new(frame: Frame, max_entities: usize, max_bytes: usize) -> Self {
+        Self {
+            metas: Vec::with_capacity(max_entities),
+            filling: Filling::new(&frame, max_bytes.min(BODY_RESERVE)),
+            ids: HashSet::with_capacity(max_entities),
+            max_entities,
+            max_bytes,
+            frame,
+        }
+    }
+
+    fn push(&mut self, meta: Meta, entity: &[u8]) -> Vec<Step> {
         let mut steps = Vec::new();
         let id_hash = meta.id_hash;
         if self.ids.contains(&id_hash)
@@ -644,30 +751,35 @@ impl Batcher {
                 earlier.sequence
             );
             let earlier = self.metas.remove(index);
-            self.bytes -= self.entities.remove(index).len();
+            self.filling.remove(index);
             steps.push(Step::Reject(earlier.rejected(reason)));
         }
         let full = self.metas.len() + 1 > self.max_entities
-            || self
-                .frame
-                .request_bytes(self.metas.len() + 1, self.bytes + entity.len())
-                > self.max_bytes;
+            || self.frame.request_bytes(
+                self.metas.len() + 1,
+                self.filling.entity_bytes() + entity.len(),
+            ) > self.max_bytes;
         if full && !self.metas.is_empty() {
             steps.push(Step::Send(self.take()));
         }
         self.ids.insert(id_hash);
-        self.bytes += entity.len();
         self.metas.push(meta);
-        self.entities.push(entity);
+        self.filling.push(entity);
         steps
     }
 
+    fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
+    /// The request filled so far; the next one starts empty.
     fn take(&mut self) -> Batch {
         self.ids.clear();
-        self.bytes = 0;
+        let next = Filling::new(&self.frame, self.max_bytes.min(BODY_RESERVE));
+        let metas = std::mem::replace(&mut self.metas, Vec::with_capacity(self.max_entities));
         Batch {
-            metas: std::mem::take(&mut self.metas),
-            entities: std::mem::take(&mut self.entities),
+            metas,
+            body: std::mem::replace(&mut self.filling, next).seal(&self.frame),
         }
     }
 }
@@ -680,7 +792,7 @@ struct Producer<'a, E> {
     position: usize,
     refused_options: Option<Vec<String>>,
     finished: bool,
-    /// Where each entity is serialized before being copied out at its exact size.
+    /// Where a typed entity is serialized before it is copied into its request.
     scratch: Vec<u8>,
     /// How many records sent have IDs that must be percent-encoded in a path, and a few.
     encoded_ids: (usize, Vec<String>),
@@ -707,7 +819,7 @@ impl<E: Entity> Stream for Producer<'_, E> {
                 }
                 None => {
                     this.finished = true;
-                    if !this.batcher.metas.is_empty() {
+                    if !this.batcher.is_empty() {
                         let batch = this.batcher.take();
                         this.pending.push_back(Step::Send(batch));
                     }
@@ -745,15 +857,7 @@ impl<'a, E: Entity> Producer<'a, E> {
 
         let producer = Producer {
             input,
-            batcher: Batcher {
-                metas: Vec::new(),
-                entities: Vec::new(),
-                ids: HashSet::new(),
-                bytes: 0,
-                max_entities,
-                max_bytes: options.max_request_bytes,
-                frame: frame.clone(),
-            },
+            batcher: Batcher::new(frame.clone(), max_entities, options.max_request_bytes),
             pending: VecDeque::new(),
             position: 0,
             refused_options,
@@ -782,9 +886,20 @@ impl<'a, E: Entity> Producer<'a, E> {
     }
 
     fn admit(&mut self, input: Input<E>, position: usize) -> Vec<Step> {
+        // A JSON record's bytes, kept until they are copied into a request.
+        let line: Vec<u8>;
         let (source, prepared) = match input {
-            Input::Typed(Record { entity, source }) => (source, self.prepare_typed(entity)),
-            Input::Json(Record { entity, source }) => (source, prepare_json::<E>(entity.0)),
+            Input::Typed(Record { entity, source }) => {
+                let checked = prepare_typed(entity, &mut self.scratch);
+                (
+                    source,
+                    checked.map(|checked| (checked, self.scratch.as_slice())),
+                )
+            }
+            Input::Json(Record { entity, source }) => {
+                line = entity.0;
+                (source, prepare_json::<E>(&line))
+            }
         };
         let reject = |id: Option<String>, reasons: Vec<String>, source: Option<String>| {
             vec![Step::Reject(Rejected {
@@ -826,38 +941,32 @@ impl<'a, E: Entity> Producer<'a, E> {
         };
         self.batcher.push(meta, json)
     }
-
-    /// Validates a typed entity and serializes it.
-    fn prepare_typed(&mut self, entity: E) -> Result<(Checked, Vec<u8>), Refusal> {
-        let id = entity.id();
-        let id = (!id.is_empty()).then(|| id.to_string());
-        let reasons = entity.validate();
-        if !reasons.is_empty() {
-            return Err(Refusal { id, reasons });
-        }
-        self.scratch.clear();
-        if let Err(e) = serde_json::to_writer(&mut self.scratch, &entity) {
-            let reasons = vec![format!("cannot be serialized: {e}")];
-            return Err(Refusal { id, reasons });
-        }
-        let checked = Checked {
-            id: id.unwrap_or_default(),
-            sequence: entity.sequence(),
-        };
-        Ok((checked, self.scratch.as_slice().to_vec()))
-    }
 }
 
-/// Checks an entity given as JSON; its bytes are what is sent.
-fn prepare_json<E: Entity>(json: Vec<u8>) -> Result<(Checked, Vec<u8>), Refusal> {
-    let checked = json_entity::check::<E::View<'_>>(&json)?;
-    let trimmed = json.trim_ascii();
-    let json = if trimmed.len() == json.len() {
-        json
-    } else {
-        trimmed.to_vec()
-    };
-    Ok((checked, json))
+/// Validates a typed entity and serializes it into `json`.
+fn prepare_typed<E: Entity>(entity: E, json: &mut Vec<u8>) -> Result<Checked, Refusal> {
+    let id = entity.id();
+    let id = (!id.is_empty()).then(|| id.to_string());
+    let reasons = entity.validate();
+    if !reasons.is_empty() {
+        return Err(Refusal { id, reasons });
+    }
+    json.clear();
+    if let Err(e) = serde_json::to_writer(&mut *json, &entity) {
+        let reasons = vec![format!("cannot be serialized: {e}")];
+        return Err(Refusal { id, reasons });
+    }
+    Ok(Checked {
+        id: id.unwrap_or_default(),
+        sequence: entity.sequence(),
+    })
+}
+
+/// Checks an entity given as JSON; its bytes, without surrounding white space, are what is
+/// sent.
+fn prepare_json<E: Entity>(json: &[u8]) -> Result<(Checked, &[u8]), Refusal> {
+    let checked = json_entity::check::<E::View<'_>>(json)?;
+    Ok((checked, json.trim_ascii()))
 }
 
 impl OperationsClient {
@@ -1009,33 +1118,36 @@ impl OperationsClient {
         list_accepted: bool,
     ) -> SubmitReport {
         let mut report = SubmitReport::default();
-        let mut work = vec![(batch.metas, batch.entities)];
+        let mut work = vec![batch];
 
-        while let Some((mut metas, mut entities)) = work.pop() {
+        while let Some(Batch { mut metas, body }) = work.pop() {
             let stopped = stop.lock().expect("stop lock").clone();
             if let Some(reason) = stopped {
                 fail_all::<E>(&mut report, metas, &[reason]);
                 continue;
             }
 
-            let body = frame.body(&entities);
-            let bytes = body.len() as u64;
-            let (result, attempts) = self.submit_json(body, self.deadline()).await;
+            let bytes = body.bytes.len() as u64;
+            let (result, attempts) = self.submit_json(body.bytes.clone(), self.deadline()).await;
             report.requests_sent += u64::from(attempts);
             report.retries += u64::from(attempts.saturating_sub(1));
             report.bytes_sent += bytes * u64::from(attempts);
 
             match result {
-                Ok(answer) => settle::<E>(&mut report, metas, &entities, answer, list_accepted),
+                Ok(answer) => settle::<E>(&mut report, metas, &body, answer, list_accepted),
                 Err(e) if e.status() == Some(413) && metas.len() > 1 => {
-                    let half = metas.len() / 2;
-                    let right = (metas.split_off(half), entities.split_off(half));
                     tracing::debug!(
-                        entities = metas.len() + right.0.len(),
+                        entities = metas.len(),
                         "request too large (413); splitting it in half"
                     );
+                    let half = metas.len() / 2;
+                    let (left, right) = body.split(half, frame);
+                    let right = Batch {
+                        metas: metas.split_off(half),
+                        body: right,
+                    };
                     work.push(right);
-                    work.push((metas, entities));
+                    work.push(Batch { metas, body: left });
                 }
                 Err(e) => {
                     if ends_session(&e) {
@@ -1082,8 +1194,8 @@ pub mod bench {
         let input = stream::iter(incidents)
             .map(|i| Input::Typed(Record::from(i)))
             .boxed();
-        let (producer, frame) = Producer::new(input, options);
-        bodies(producer, &frame)
+        let (producer, _frame) = Producer::new(input, options);
+        bodies(producer)
     }
 
     /// As [`incident_request_bodies`], for incidents given as JSON.
@@ -1094,16 +1206,16 @@ pub mod bench {
         let input = stream::iter(incidents)
             .map(|json| Input::Json(Record::from(EntityJson(json))))
             .boxed();
-        let (producer, frame) = Producer::<Incident>::new(input, options);
-        bodies(producer, &frame)
+        let (producer, _frame) = Producer::<Incident>::new(input, options);
+        bodies(producer)
     }
 
-    fn bodies(producer: Producer<'_, Incident>, frame: &Frame) -> (Vec<bytes::Bytes>, usize) {
+    fn bodies(producer: Producer<'_, Incident>) -> (Vec<bytes::Bytes>, usize) {
         let mut bodies = Vec::new();
         let mut rejected = 0;
         for step in futures::executor::block_on_stream(producer) {
             match step {
-                Step::Send(batch) => bodies.push(frame.body(&batch.entities)),
+                Step::Send(batch) => bodies.push(batch.body.bytes),
                 Step::Reject(_) => rejected += 1,
                 Step::Warn(_) => {}
             }
@@ -1146,17 +1258,17 @@ fn error_messages(error: &Error) -> Vec<String> {
     messages
 }
 
-/// Sorts the entities of a 202 into accepted, failed and unconfirmed; `entities` are the JSON
-/// of the ones sent, in the order of `metas`.
+/// Sorts the entities of a 202 into accepted, failed and unconfirmed; `body` is the request
+/// sent, its entities in the order of `metas`.
 fn settle<E: Entity>(
     report: &mut SubmitReport,
     metas: Vec<Meta>,
-    entities: &[Vec<u8>],
+    body: &Body,
     mut answer: SubmitEntityResponse,
     list_accepted: bool,
 ) {
     let accepted: HashSet<String> = answer.accepted_incidents.drain(..).collect();
-    for (meta, entity) in metas.into_iter().zip(entities) {
+    for (meta, entity) in metas.into_iter().zip(body.entities()) {
         let failure = answer.failed_incidents.remove(&meta.id).map(|errors| {
             let mut messages: Vec<String> = errors
                 .into_iter()
@@ -1303,7 +1415,7 @@ mod tests {
             .iter()
             .map(|e| serde_json::to_vec(e).unwrap())
             .collect();
-        let body = frame.body(&jsons);
+        let body = Body::of(&frame, jsons.iter().map(Vec::as_slice)).bytes;
         let n = entities.len();
         E::put(&mut template, entities);
         let typed = serde_json::to_vec(&template).unwrap();
@@ -1321,6 +1433,73 @@ mod tests {
         let read: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let expected: serde_json::Value = serde_json::from_slice(&typed).unwrap();
         assert_eq!(read, expected);
+    }
+
+    /// Entities of different lengths, so that a wrong offset shows.
+    fn jsons(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| format!("{{\"id\":\"{}\"}}", "x".repeat(i + 1)).into_bytes())
+            .collect()
+    }
+
+    fn frame() -> Frame {
+        let template = SubmitEntityRequest {
+            properties: [("team".to_string(), "ops".to_string())].into(),
+            ..Default::default()
+        };
+        Frame::new::<Incident>(&template)
+    }
+
+    #[test]
+    fn removing_an_entity_from_a_filling_body_leaves_the_body_of_the_others() {
+        let frame = frame();
+        for n in 1..6 {
+            for index in 0..n {
+                let all = jsons(n);
+                let mut filling = Filling::new(&frame, 0);
+                for json in &all {
+                    filling.push(json);
+                }
+                filling.remove(index);
+
+                let mut rest = all.clone();
+                rest.remove(index);
+                assert_eq!(
+                    filling.entity_bytes(),
+                    rest.iter().map(Vec::len).sum::<usize>()
+                );
+                let body = filling.seal(&frame);
+                let expected = Body::of(&frame, rest.iter().map(Vec::as_slice));
+                assert_eq!(
+                    body.bytes,
+                    expected.bytes,
+                    "n = {n}, removed {index}: {}",
+                    String::from_utf8_lossy(&body.bytes)
+                );
+                assert_eq!(body.entities().collect::<Vec<_>>(), rest);
+            }
+        }
+    }
+
+    #[test]
+    fn a_split_body_gives_two_requests_of_the_entities_in_order() {
+        let frame = frame();
+        for n in 1..6 {
+            let all = jsons(n);
+            let body = Body::of(&frame, all.iter().map(Vec::as_slice));
+            assert_eq!(
+                body.bytes.len(),
+                frame.request_bytes(n, all.iter().map(Vec::len).sum())
+            );
+            for at in 0..=n {
+                let (left, right) = body.split(at, &frame);
+                assert_eq!(left.entities().collect::<Vec<_>>(), all[..at]);
+                assert_eq!(right.entities().collect::<Vec<_>>(), all[at..]);
+                let value: serde_json::Value = serde_json::from_slice(&right.bytes).unwrap();
+                assert_eq!(value["incidents"].as_array().unwrap().len(), n - at);
+                assert_eq!(value["properties"]["team"], "ops");
+            }
+        }
     }
 
     #[test]

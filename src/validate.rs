@@ -12,8 +12,9 @@
 //!
 //! Every record of a submission is checked, so the common case is kept cheap: a string no
 //! longer in bytes than a limit in characters is not counted, and URLs and dates of the usual
-//! shapes are recognized by a single scan (`plain_http_url`, `plain_rfc3339`) that accepts
-//! only what the full parsers (`url`, `chrono`) accept; anything else goes to those parsers.
+//! shapes are recognized by a single scan (`clean_plain_http_url`, `plain_rfc3339`) that
+//! accepts only what the full checks and parsers (`url`, `chrono`) accept; anything else goes
+//! to those.
 
 use chrono::Timelike as _;
 
@@ -273,6 +274,15 @@ fn text(reasons: &mut Vec<String>, field: &str, value: &str, required: bool, max
 }
 
 fn url(reasons: &mut Vec<String>, value: &str, max: usize) {
+    if value.len() <= max && clean_plain_http_url(value) {
+        return;
+    }
+    checked_url(reasons, value, max);
+}
+
+/// [`url`] by every rule: length, URI characters, delimiters, then the fast shape or the
+/// parser.
+fn checked_url(reasons: &mut Vec<String>, value: &str, max: usize) {
     if value.is_empty() {
         reasons.push("url is empty".to_string());
         return;
@@ -408,13 +418,18 @@ fn misplaced_delimiter(value: &str) -> Option<(char, &'static str)> {
 /// what it must in a path, query or fragment and refuses none of it). `false` only means the
 /// full parser decides.
 fn plain_http_url(value: &str) -> bool {
+    plain_http_authority(value).is_some()
+}
+
+/// Where the host and port of a [`plain_http_url`] end, if `value` is one.
+fn plain_http_authority(value: &str) -> Option<usize> {
     let b = value.as_bytes();
     let mut i = if b.starts_with(b"https://") {
         8
     } else if b.starts_with(b"http://") {
         7
     } else {
-        return false;
+        return None;
     };
 
     let mut label = i;
@@ -433,7 +448,7 @@ fn plain_http_url(value: &str) -> bool {
         || last.iter().all(u8::is_ascii_digit)
         || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"))
     {
-        return false;
+        return None;
     }
 
     if b.get(i) == Some(&b':') {
@@ -442,11 +457,37 @@ fn plain_http_url(value: &str) -> bool {
             .iter()
             .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
         if !(1..=5).contains(&digits) || port > 65535 {
-            return false;
+            return None;
         }
         i += 1 + digits;
     }
-    matches!(b.get(i), None | Some(b'/' | b'?' | b'#'))
+    matches!(b.get(i), None | Some(b'/' | b'?' | b'#')).then_some(i)
+}
+
+/// Whether `value` is a [`plain_http_url`] that [`checked_url`] accepts, seen by one scan:
+/// after the host and port, only URI characters, `%` only in an escape, no `[` or `]` (which
+/// only an IP-literal host may hold) and at most one `#`. Its host and port are made of URI
+/// characters and hold no delimiter. `false` only means the checks decide one by one.
+fn clean_plain_http_url(value: &str) -> bool {
+    let Some(authority_end) = plain_http_authority(value) else {
+        return false;
+    };
+    let b = value.as_bytes();
+    let mut fragment = false;
+    let mut i = authority_end;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'[' | b']' => return false,
+            b'#' if fragment => return false,
+            b'#' => fragment = true,
+            b'%' if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit) => {}
+            _ if URI_BYTES[usize::from(c)] => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A non-empty host label that is not punycode.
@@ -609,12 +650,13 @@ fn associations<A: AssociationFields>(
     for (i, association) in associations.iter().enumerate() {
         match association.association_type() {
             None => reasons.push(format!("associations[{i}] has no associationType")),
-            Some(kind) => known(
+            Some(kind) if !spec::ASSOCIATION_TYPE_VALUES.contains(&kind) => known(
                 reasons,
                 &format!("associations[{i}].associationType"),
                 kind,
                 spec::ASSOCIATION_TYPE_VALUES,
             ),
+            Some(_) => {}
         }
         let values = association.values();
         if values.len() == 0 {
@@ -947,6 +989,21 @@ mod tests {
             assert!(plain_http_url(url), "{url}");
             assert!(url_parses(url), "{url}");
         }
+        for (url, clean) in [
+            ("https://ops.example/a%2Fb?q=%7e#frag", true),
+            ("https://ops.example/a b", false),
+            ("https://ops.example/#a#b", false),
+            ("https://ops.example/[x]", false),
+            ("https://ops.example/%zz", false),
+            ("https://ops.example/%2", false),
+            ("https://ops.example/caf\u{e9}", false),
+        ] {
+            assert!(plain_http_url(url), "{url}");
+            assert_eq!(clean_plain_http_url(url), clean, "{url}");
+            let mut reasons = Vec::new();
+            checked_url(&mut reasons, url, 2000);
+            assert_eq!(reasons.is_empty(), clean, "{url}: {reasons:?}");
+        }
         for url in [
             "HTTPS://ops.example/",
             "https://user@ops.example/",
@@ -997,12 +1054,17 @@ mod tests {
             scheme in proptest::sample::select(vec!["http://", "https://", "HTTP://", "http:/", "ftp://"]),
             host in "([a-zA-Z0-9-]{0,4}|xn--[a-z]{0,3}|0[xX][0-9a-f]{0,2}|[0-9]{1,4})(\\.([a-zA-Z0-9-]{0,4}|xn--[a-z]{0,3}|0[xX][0-9a-f]{0,2}|[0-9]{1,4})){0,4}",
             port in proptest::option::of("[0-9]{0,7}"),
-            rest in "([/?#][a-zA-Z0-9/?#%._~:@!$&'()*+,;=\\[\\]-]{0,12})?",
+            rest in "([/?#]([a-zA-Z0-9/?#._~:@!$&'()*+,;=\\[\\] \"é{|^-]|%[0-9a-fA-Fg]{0,2}){0,12})?",
         ) {
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
             let value = format!("{scheme}{host}{port}{rest}");
             if not_uri_char(&value).is_none() && plain_http_url(&value) {
                 proptest::prop_assert!(url_parses(&value), "{}", value);
+            }
+            if clean_plain_http_url(&value) {
+                let mut reasons = Vec::new();
+                checked_url(&mut reasons, &value, 2000);
+                proptest::prop_assert!(reasons.is_empty(), "{}: {:?}", value, reasons);
             }
         }
 
