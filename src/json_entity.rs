@@ -259,7 +259,13 @@ pub(crate) struct Refusal {
 
 /// Reads `json` (one JSON object, surrounding white space allowed) as a `V` and checks it.
 pub(crate) fn check<'a, V: View<'a>>(json: &'a [u8]) -> Result<Checked, Refusal> {
-    let view = match serde_json::from_slice::<V>(json) {
+    // One UTF-8 check of the whole record is cheaper than one per string; bytes that are not
+    // UTF-8 are left to the byte parser, whose error says where.
+    let read = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str::<V>(text),
+        Err(_) => serde_json::from_slice::<V>(json),
+    };
+    let view = match read {
         Ok(view) => view,
         Err(e) => return Err(refusal_of_unreadable::<V>(json, &e)),
     };
