@@ -6,9 +6,10 @@
 //! records are packed into requests of at most 1000 entities (the spec's limit) and at most
 //! [`SubmitOptions::max_request_bytes`] bytes of JSON. Each entity becomes JSON once, when it
 //! is admitted: a typed entity is serialized, an [`EntityJson`] is checked in place and kept as
-//! given. Its JSON gives its size, and a request body is those JSONs joined inside the
-//! request's frame, so neither sending, nor a retry, nor a split serializes again. A request
-//! answered 413 is split in half and each half resent, down to a single entity.
+//! given. Its JSON gives its size and is copied once, into the body of the request being
+//! filled, so a request's body is complete when the request is: neither sending, nor a retry,
+//! nor a split serializes again. A request answered 413 is split in half and each half resent,
+//! down to a single entity.
 //!
 //! Every input record ends in exactly one list of the [`SubmitReport`]:
 //!
