@@ -303,6 +303,50 @@ fn site_flags_given_to_a_command_that_calls_no_site_are_usage_errors() {
 }
 
 #[test]
+fn only_the_commands_that_call_a_site_list_the_site_flags_in_their_help() {
+    let help = |args: &[&str]| {
+        let output = jira_ops().args(args).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for args in [
+        &["submit"][..],
+        &["get"],
+        &["delete"],
+        &["delete-by-property"],
+        &["workspaces", "link"],
+    ] {
+        let text = help(args);
+        for flag in [
+            "--installation",
+            "--base-url",
+            "--shared-secret",
+            "--timeout",
+        ] {
+            assert!(text.contains(flag), "{args:?} lists {flag}:\n{text}");
+        }
+    }
+    for args in [
+        &["emulator"][..],
+        &["demo"],
+        &["generate"],
+        &["convert-postmortems"],
+        &["spec", "check"],
+    ] {
+        let text = help(args);
+        for flag in [
+            "--base-url",
+            "--app-key",
+            "--shared-secret",
+            "--timeout",
+            "Site (",
+        ] {
+            assert!(!text.contains(flag), "{args:?} lists {flag}:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn the_emulator_command_refuses_a_taken_port_a_bad_fault_spec_and_an_unwritable_file_with_exit_2() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();

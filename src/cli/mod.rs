@@ -85,23 +85,21 @@ fn init_tracing(verbose: u8) {
 }
 
 /// The site flags, which only the commands that call a Jira site read.
-const SITE_FLAGS: &[&str] = &[
-    "installation",
-    "base_url",
-    "app_key",
-    "client_key",
-    "shared_secret",
-    "timeout",
+/// Each is its argument ID and its long name.
+const SITE_FLAGS: &[(&str, &str)] = &[
+    ("installation", "installation"),
+    ("base_url", "base-url"),
+    ("app_key", "app-key"),
+    ("client_key", "client-key"),
+    ("shared_secret", "shared-secret"),
+    ("timeout", "timeout"),
 ];
 
 /// The site flag given on the command line to a command that does not call a site, if any.
 /// Values from the environment are not counted: they are meant for every command.
 fn unused_site_flag(matches: &clap::ArgMatches) -> Option<String> {
     let (name, sub) = matches.subcommand()?;
-    if matches!(
-        name,
-        "submit" | "get" | "delete" | "delete-by-property" | "workspaces"
-    ) {
+    if SITE_COMMANDS.contains(&name) {
         return None;
     }
     let given = |m: &clap::ArgMatches, id: &str| {
@@ -109,19 +107,44 @@ fn unused_site_flag(matches: &clap::ArgMatches) -> Option<String> {
     };
     SITE_FLAGS
         .iter()
-        .find(|id| given(matches, id) || given(sub, id))
-        .map(|id| {
-            format!(
-                "--{} is not used by `jira-ops {name}`",
-                id.replace('_', "-")
+        .find(|(id, _)| given(matches, id) || given(sub, id))
+        .map(|(_, long)| format!("--{long} is not used by `jira-ops {name}`"))
+}
+
+/// The commands that call a Jira site, and so read the site flags.
+const SITE_COMMANDS: &[&str] = &[
+    "submit",
+    "get",
+    "delete",
+    "delete-by-property",
+    "workspaces",
+];
+
+/// `command` with the site flags left out of the help of the commands that do not read them.
+/// The flags are global, so clap would list them under every command; a command's own hidden
+/// flag of the same name takes the place of the global one there. Given anyway, it is refused
+/// by [`unused_site_flag`].
+fn without_site_help(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sc| sc.get_name().to_string())
+        .filter(|name| !SITE_COMMANDS.contains(&name.as_str()))
+        .collect();
+    names.iter().fold(command, |command, name| {
+        command.mut_subcommand(name, |sc| {
+            sc.args(
+                SITE_FLAGS
+                    .iter()
+                    .map(|(id, long)| clap::Arg::new(*id).long(*long).hide(true).num_args(1)),
             )
         })
+    })
 }
 
 pub fn main() -> ExitCode {
     use clap::{CommandFactory as _, FromArgMatches as _};
 
-    let matches = Cli::command().get_matches();
+    let matches = without_site_help(Cli::command()).get_matches();
     if let Some(problem) = unused_site_flag(&matches) {
         return exit::usage(&problem);
     }
