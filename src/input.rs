@@ -384,7 +384,32 @@ pub(crate) fn describe(error: &serde_json::Error) -> String {
     }
 }
 
+/// When `json` is not UTF-8: its ID, if that much of it reads, and the reason to give.
+pub(crate) fn not_utf8(json: &[u8]) -> Option<(Option<String>, String)> {
+    let error = std::str::from_utf8(json).err()?;
+    let before = &json[..error.valid_up_to()];
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    let reason = format!(
+        "malformed record: the byte at column {column} is not UTF-8 (records are read as \
+         UTF-8: convert the input first)"
+    );
+    // The ID, unless it is where the bad bytes are.
+    let id = serde_json::from_str::<serde_json::Value>(&String::from_utf8_lossy(json))
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_string)))
+        .filter(|id| !id.is_empty() && !id.contains(char::REPLACEMENT_CHARACTER));
+    Some((id, reason))
+}
+
 fn malformed<T>(text: &[u8], origin: Origin, reason: String) -> Record<T> {
+    if let Some((id, reason)) = not_utf8(text) {
+        return Record::Malformed { origin, id, reason };
+    }
     let value = serde_json::from_slice::<serde_json::Value>(text).ok();
     let id = value
         .as_ref()

@@ -289,6 +289,12 @@ pub(crate) fn check<'a, V: View<'a>>(json: &'a [u8]) -> Result<Checked, Refusal>
 /// why. The parser stops at the first problem; when the JSON is an object with fields the
 /// schema does not allow, they are all named, as they are what the user has to fix.
 fn refusal_of_unreadable<'a, V: View<'a>>(json: &[u8], error: &serde_json::Error) -> Refusal {
+    if let Some((id, reason)) = crate::input::not_utf8(json) {
+        return Refusal {
+            id,
+            reasons: vec![reason],
+        };
+    }
     let value = serde_json::from_slice::<serde_json::Value>(json).ok();
     let id = value
         .as_ref()
@@ -343,6 +349,36 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(refusal) => refusal.reasons,
         }
+    }
+
+    /// `INCIDENT` with `from` replaced by `to`, whose `@` becomes the byte 0xe9, which is not
+    /// UTF-8 on its own.
+    fn not_utf8(from: &str, to: &str) -> Vec<u8> {
+        let json = INCIDENT.replace(from, to).into_bytes();
+        json.into_iter()
+            .map(|b| if b == b'@' { 0xe9 } else { b })
+            .collect()
+    }
+
+    fn refused(json: &[u8]) -> Refusal {
+        match check::<IncidentView<'_>>(json) {
+            Ok(_) => panic!("accepted: {}", String::from_utf8_lossy(json)),
+            Err(refusal) => refusal,
+        }
+    }
+
+    #[test]
+    fn a_record_with_bytes_that_are_not_utf8_is_refused_and_named_by_a_readable_id() {
+        let refusal = refused(&not_utf8("VPN down", "VPN caf@"));
+        assert_eq!(refusal.id.as_deref(), Some("INC-1"));
+        assert!(
+            refusal.reasons[0].starts_with("malformed record: the byte at column 27 is not UTF-8"),
+            "{:?}",
+            refusal.reasons
+        );
+
+        let refusal = refused(&not_utf8("INC-1", "INC-@"));
+        assert_eq!(refusal.id, None, "an id that cannot be read is not guessed");
     }
 
     #[test]
