@@ -205,6 +205,14 @@ impl ClientBuilder {
                 "the installation's base url `{base_url}` is not an absolute http(s) url"
             )));
         }
+        // Paths are appended to the base URL as text, so a query or fragment would end up
+        // before them.
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::invalid_input(format!(
+                "the installation's base url `{base_url}` has a query or fragment: give the \
+                 site's url alone, e.g. https://your-domain.atlassian.net"
+            )));
+        }
         let base_path = parsed.path().trim_end_matches('/').to_string();
 
         let signer =
@@ -895,6 +903,21 @@ mod tests {
         let installation = Installation::new("app", "client", "secret", "ftp://x");
         let error = OperationsClient::new(installation).unwrap_err();
         assert!(error.is_invalid_input(), "{error}");
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_or_fragment_is_refused() {
+        for base_url in [
+            "https://x.atlassian.net?x=1",
+            "https://x.atlassian.net/#top",
+        ] {
+            let installation = Installation::new("app", "client", "secret", base_url);
+            let error = OperationsClient::new(installation).unwrap_err();
+            assert!(error.is_invalid_input(), "{error}");
+            assert!(error.to_string().contains("query or fragment"), "{error}");
+        }
+        let installation = Installation::new("app", "client", "secret", "https://x.example/jira/");
+        assert!(OperationsClient::new(installation).is_ok());
     }
 
     #[test]

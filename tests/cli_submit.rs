@@ -553,6 +553,62 @@ fn flags_and_environment_variables_can_replace_the_installation_file() {
 }
 
 #[test]
+fn an_installation_file_wins_over_variables_left_from_another_site_and_says_so() {
+    let site = Site::start();
+    let other = Site::start();
+    let elsewhere = other.emulator().installation();
+    let file = site.ndjson("incidents.ndjson", &incidents("FILE", 1));
+
+    site.cmd()
+        .env("JIRA_OPS_BASE_URL", &elsewhere.base_url)
+        .env("JIRA_OPS_SHARED_SECRET", &elsewhere.shared_secret)
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stderr(contains("warning: JIRA_OPS_BASE_URL is set but not used"))
+        .stderr(contains(
+            "warning: JIRA_OPS_SHARED_SECRET is set but not used",
+        ))
+        .stderr(contains(&elsewhere.shared_secret).not());
+    assert_eq!(site.state().incidents, 1);
+    assert_eq!(other.state().incidents, 0, "nothing went to the other site");
+
+    // A flag still wins over the file.
+    let file = other.ndjson("more.ndjson", &incidents("FLAG", 1));
+    site.cmd()
+        .args(["--base-url", &elsewhere.base_url])
+        .args(["--shared-secret", &elsewhere.shared_secret])
+        .args(["submit", "incidents"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(other.state().incidents, 1);
+}
+
+#[test]
+fn an_installation_file_without_a_secret_is_named_in_the_error() {
+    let site = Site::start();
+    let mut installation: Value =
+        serde_json::from_str(&std::fs::read_to_string(&site.installation).unwrap()).unwrap();
+    installation["sharedSecret"] = "".into();
+    let file = site.file("no-secret.json", &installation.to_string());
+    let records = site.ndjson("incidents.ndjson", &incidents("INC", 1));
+
+    jira_ops()
+        .arg("--installation")
+        .arg(&file)
+        .args(["submit", "incidents"])
+        .arg(&records)
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "{}: no sharedSecret (put it in the file, or give --shared-secret",
+            file.display()
+        )));
+}
+
+#[test]
 fn without_an_installation_the_usage_error_names_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("incidents.ndjson");
@@ -814,7 +870,7 @@ fn ctrl_c_stops_reading_finishes_what_is_in_flight_and_prints_the_account() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(
-        stderr.contains("interrupted: no more records are read"),
+        stderr.contains("interrupted: reading and waiting stop here"),
         "{stderr}"
     );
 
@@ -837,6 +893,91 @@ fn ctrl_c_stops_reading_finishes_what_is_in_flight_and_prints_the_account() {
         site.state().incidents as u64,
         "what the emulator stored is what the report calls accepted"
     );
+}
+
+/// Starts `jira-ops submit` with `args` against `site` and sends it SIGINT, `times` times,
+/// once the emulator has answered a request. Returns the exit code, stdout and stderr, and
+/// how long the command ran after the first SIGINT.
+#[cfg(unix)]
+fn interrupt_submit(
+    site: &Site,
+    args: &[&str],
+    times: usize,
+) -> (Option<i32>, String, String, Duration) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_jira-ops"))
+        .arg("--installation")
+        .arg(&site.installation)
+        .arg("submit")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while site.emulator().state().requests_by_status.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no request arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let interrupted_at = std::time::Instant::now();
+    for _ in 0..times {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        interrupted_at.elapsed(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_wait_stops_it_and_prints_the_report_as_jira_answered() {
+    let site = Site::with(EmulatorConfig::default().with_visibility_delay(Duration::from_secs(60)));
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 3));
+    let file = file.to_str().unwrap();
+
+    let (code, stdout, stderr, took) =
+        interrupt_submit(&site, &["incidents", "--wait", "--json", file], 1);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(10), "the wait went on: {took:?}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(ids(&report, "accepted"), ["INC-0", "INC-1", "INC-2"]);
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("--wait was interrupted")),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_quits_at_once_while_requests_are_still_retried() {
+    // Every request is answered 429 with a long Retry-After, so the submission would go on
+    // retrying for minutes after the whole input was read.
+    let faults = "429=100%,retry-after=30,seed=1".parse().unwrap();
+    let site = Site::with(EmulatorConfig::default().with_faults(faults));
+    let file = site.ndjson("incidents.ndjson", &incidents("INC", 3));
+
+    let (code, stdout, stderr, took) =
+        interrupt_submit(&site, &["incidents", file.to_str().unwrap()], 2);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(10), "it kept retrying: {took:?}");
+    assert_eq!(stdout, "", "no report after the second Ctrl-C");
+    assert!(stderr.contains("Ctrl-C again quits at once"), "{stderr}");
 }
 
 #[test]

@@ -6,13 +6,13 @@ use std::time::Duration;
 use clap::Args;
 use jira_operations::{Installation, OperationsClient};
 
-/// How to reach and sign for a Jira site. Flags override the installation file. Its `Debug`
-/// leaves the shared secret out.
+/// How to reach and sign for a Jira site: flags override the installation file, which
+/// overrides the environment. Its `Debug` leaves the shared secret out.
 #[derive(Clone, Args)]
 #[command(next_help_heading = "Site (where to send, how to sign)")]
 pub struct SiteArgs {
     /// The installation: the JSON body of the app's `installed` callback (`key`, `clientKey`,
-    /// `sharedSecret`, `baseUrl`).
+    /// `sharedSecret`, `baseUrl`). The flags below override it; it overrides their variables.
     #[arg(
         long,
         global = true,
@@ -47,6 +47,10 @@ pub struct SiteArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub timeout: u64,
+    /// The site flags whose values came from their environment variables, by argument ID:
+    /// an installation file given as well wins over those.
+    #[arg(skip)]
+    pub from_environment: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for SiteArgs {
@@ -61,12 +65,15 @@ impl std::fmt::Debug for SiteArgs {
                 &self.shared_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("timeout", &self.timeout)
+            .field("from_environment", &self.from_environment)
             .finish()
     }
 }
 
 impl SiteArgs {
-    /// The installation from the file, with flags and environment laid over it.
+    /// The installation: flags first, then the installation file, then the `JIRA_OPS_*`
+    /// variables for what neither gives. A variable that the file overrides is named in a
+    /// warning, since it may be left over from another site.
     pub fn installation(&self) -> Result<Installation, String> {
         let mut installation = match &self.installation {
             Some(path) => {
@@ -82,15 +89,50 @@ impl SiteArgs {
             None => Installation::new("", "", "", ""),
         };
         let overrides = [
-            (&self.base_url, &mut installation.base_url),
-            (&self.app_key, &mut installation.key),
-            (&self.client_key, &mut installation.client_key),
-            (&self.shared_secret, &mut installation.shared_secret),
+            (
+                "base_url",
+                "JIRA_OPS_BASE_URL",
+                "baseUrl",
+                &self.base_url,
+                &mut installation.base_url,
+            ),
+            (
+                "app_key",
+                "JIRA_OPS_APP_KEY",
+                "key",
+                &self.app_key,
+                &mut installation.key,
+            ),
+            (
+                "client_key",
+                "JIRA_OPS_CLIENT_KEY",
+                "clientKey",
+                &self.client_key,
+                &mut installation.client_key,
+            ),
+            (
+                "shared_secret",
+                "JIRA_OPS_SHARED_SECRET",
+                "sharedSecret",
+                &self.shared_secret,
+                &mut installation.shared_secret,
+            ),
         ];
-        for (flag, field) in overrides {
-            if let Some(value) = flag {
-                *field = value.clone();
+        for (id, variable, key, value, field) in overrides {
+            let Some(value) = value else { continue };
+            if self.from_environment.contains(&id)
+                && let Some(path) = &self.installation
+                && !field.is_empty()
+            {
+                if value != field {
+                    eprintln!(
+                        "jira-ops: warning: {variable} is set but not used: {} gives `{key}`",
+                        path.display()
+                    );
+                }
+                continue;
             }
+            *field = value.clone();
         }
 
         // A value given but empty is named as such: "give --shared-secret" would read as if
@@ -105,19 +147,36 @@ impl SiteArgs {
         if let Some((name, _)) = given_empty {
             return Err(format!("{name} is empty"));
         }
-        let missing: Vec<&str> = [
-            ("--base-url", installation.base_url.is_empty()),
-            ("--app-key", installation.key.is_empty()),
-            ("--shared-secret", installation.shared_secret.is_empty()),
+        let missing: Vec<(&str, &str)> = [
+            ("--base-url", "baseUrl", installation.base_url.is_empty()),
+            ("--app-key", "key", installation.key.is_empty()),
+            (
+                "--shared-secret",
+                "sharedSecret",
+                installation.shared_secret.is_empty(),
+            ),
         ]
         .into_iter()
-        .filter_map(|(name, missing)| missing.then_some(name))
+        .filter_map(|(flag, key, missing)| missing.then_some((flag, key)))
         .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "no installation to sign with: give --installation FILE, or {} (or their JIRA_OPS_* variables)",
-                missing.join(", ")
-            ));
+        let flags: Vec<&str> = missing.iter().map(|(flag, _)| *flag).collect();
+        let keys: Vec<&str> = missing.iter().map(|(_, key)| *key).collect();
+        match &self.installation {
+            Some(path) if !missing.is_empty() => {
+                return Err(format!(
+                    "{}: no {} (put it in the file, or give {}, or their JIRA_OPS_* variables)",
+                    path.display(),
+                    keys.join(", "),
+                    flags.join(", ")
+                ));
+            }
+            None if !missing.is_empty() => {
+                return Err(format!(
+                    "no installation to sign with: give --installation FILE, or {} (or their JIRA_OPS_* variables)",
+                    flags.join(", ")
+                ));
+            }
+            _ => {}
         }
         Ok(installation)
     }
@@ -145,6 +204,7 @@ mod tests {
             client_key: Some("client-1".into()),
             shared_secret: Some("s3cr3t-value".into()),
             timeout: 120,
+            from_environment: Vec::new(),
         };
 
         let shown = format!("{args:?} {args:#?}");

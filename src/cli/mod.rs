@@ -111,6 +111,30 @@ fn unused_site_flag(matches: &clap::ArgMatches) -> Option<String> {
         .map(|(_, long)| format!("--{long} is not used by `jira-ops {name}`"))
 }
 
+/// The site flags whose values came from their environment variables rather than the
+/// command line, at whichever level of subcommands clap read them.
+fn site_flags_from_environment(matches: &clap::ArgMatches) -> Vec<&'static str> {
+    use clap::parser::ValueSource;
+
+    let mut levels = vec![matches];
+    while let Some((_, sub)) = levels[levels.len() - 1].subcommand() {
+        levels.push(sub);
+    }
+    SITE_FLAGS
+        .iter()
+        .filter(|(id, _)| {
+            let sources: Vec<ValueSource> = levels
+                .iter()
+                .filter(|m| matches!(m.try_contains_id(id), Ok(true)))
+                .filter_map(|m| m.value_source(id))
+                .collect();
+            sources.contains(&ValueSource::EnvVariable)
+                && !sources.contains(&ValueSource::CommandLine)
+        })
+        .map(|(id, _)| *id)
+        .collect()
+}
+
 /// The commands that call a Jira site, and so read the site flags.
 const SITE_COMMANDS: &[&str] = &[
     "submit",
@@ -148,10 +172,11 @@ pub fn main() -> ExitCode {
     if let Some(problem) = unused_site_flag(&matches) {
         return exit::usage(&problem);
     }
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    cli.site.from_environment = site_flags_from_environment(&matches);
     init_tracing(cli.verbose);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

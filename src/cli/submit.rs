@@ -16,6 +16,7 @@ use jira_operations::waiter::StoredTarget;
 use jira_operations::{
     EntityKind, ItemKind, OperationsClient, Rejected, SubmitOptions, SubmitReport, WaitPolicy,
 };
+use tokio::sync::watch;
 
 use super::config::SiteArgs;
 use super::exit;
@@ -123,15 +124,20 @@ fn options(args: &SubmitArgs) -> Result<SubmitOptions, String> {
 /// What `submit --help` adds after the options.
 pub const AFTER_HELP: &str = "\
 Every record ends up in exactly one list of the report: accepted (Jira named it in its \
-answer, or --wait read it back), failed (Jira refused it or its request), rejected before \
-sending (it could not be read or is invalid; its FILE:LINE is given) or unconfirmed (sent, \
-but nothing says what became of it).
+answer; with --wait, it was also read back), failed (Jira refused it or its request), \
+rejected before sending (it could not be read, is invalid, or loses to a record of the same \
+id in the same request; its FILE:LINE is given) or unconfirmed (sent, but nothing says what \
+became of it; with --wait, also an accepted record not read back in time).
+
+Of two records with one id, the one Jira would keep is sent: the higher \
+updateSequenceNumber, or the earlier of two equal ones. Records with an id sent in an \
+earlier request are sent again, with a warning when they cannot supersede it.
 
 Jira's answer never lists reviews, so reviews stay unconfirmed, and the command exits 1, \
 unless --wait reads them back.
 
-Ctrl-C stops the reading; what was read is still sent and reported. A second Ctrl-C quits at \
-once.
+Ctrl-C stops the reading and the wait; what was read is still sent and reported once the \
+requests under way finish. A second Ctrl-C quits at once, without a report.
 
 Exit codes: 0 every record accepted (with --allow-partial: at least one); 1 some record \
 failed, was rejected or is unconfirmed, or the input could not be read to its end; 2 bad \
@@ -143,9 +149,36 @@ struct Stop {
     /// `file:line` of the syntax error or read failure.
     source: String,
     reason: String,
-    /// Ctrl-C, rather than the input, stopped the reading.
-    #[serde(skip)]
-    interrupted: bool,
+}
+
+/// Listens for Ctrl-C for the whole of a submission; the receiver turns `true` at the first.
+/// The first stops what can stop without losing the account: the reading (what was read is
+/// still sent) and the wait (the report is then Jira's answers alone); requests already under
+/// way finish. A second Ctrl-C quits at once, without a report.
+fn listen_for_ctrl_c() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No handler: Ctrl-C keeps ending the process. The sender stays, so that nobody
+            // reads a closed channel as an interrupt.
+            return futures::future::pending::<()>().await;
+        }
+        let _ = tx.send(true);
+        eprintln!(
+            "jira-ops: interrupted: reading and waiting stop here; the requests under way \
+             finish, then the report (Ctrl-C again quits at once, without a report)"
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(exit::INTERRUPTED.into());
+    });
+    rx
+}
+
+/// Resolves at the first Ctrl-C.
+async fn interrupted(mut ctrl_c: watch::Receiver<bool>) {
+    if ctrl_c.wait_for(|&pressed| pressed).await.is_err() {
+        futures::future::pending::<()>().await;
+    }
 }
 
 /// Reads and submits one kind of entity. Records that cannot be read are listed in the report
@@ -157,6 +190,7 @@ async fn submit_kind(
     args: &SubmitArgs,
     options: &SubmitOptions,
     progress: &Progress,
+    ctrl_c: watch::Receiver<bool>,
 ) -> (SubmitReport, Option<Stop>) {
     // Each record goes to the client as the JSON it was read as: checked there in place and
     // sent byte for byte, never parsed into owned strings or serialized again.
@@ -172,21 +206,11 @@ async fn submit_kind(
     };
 
     // Ctrl-C ends the input where it is: what was read is still sent and accounted for, and
-    // the report says where reading stopped. A second Ctrl-C quits at once.
+    // the report says where reading stopped.
     let interrupted = {
         let (stopped, last_line) = (stopped.clone(), last_line.clone());
         async move {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return futures::future::pending().await;
-            }
-            eprintln!(
-                "jira-ops: interrupted: no more records are read; finishing the requests in \
-                 flight (Ctrl-C again quits at once, without a report)"
-            );
-            tokio::spawn(async {
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(exit::INTERRUPTED.into());
-            });
+            interrupted(ctrl_c).await;
             let source = match last_line.load(Ordering::Relaxed) {
                 0 => "the start".to_string(),
                 line => format!("after {name}:{line}"),
@@ -194,7 +218,6 @@ async fn submit_kind(
             *stopped.lock().expect("lock") = Some(Stop {
                 source,
                 reason: "interrupted (Ctrl-C)".to_string(),
-                interrupted: true,
             });
         }
     };
@@ -221,7 +244,6 @@ async fn submit_kind(
                     *stopped.lock().expect("lock") = Some(Stop {
                         source: origin.to_string(),
                         reason,
-                        interrupted: false,
                     });
                     None
                 }
@@ -562,13 +584,10 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
     }
 
     let started = Instant::now();
+    let ctrl_c = listen_for_ctrl_c();
     let progress = Progress::new(args.json);
-    let (mut report, stopped) = submit_kind(&client, &args, &options, &progress).await;
-    // From here on (the wait, the report) Ctrl-C quits at once.
-    tokio::spawn(async {
-        let _ = tokio::signal::ctrl_c().await;
-        std::process::exit(exit::INTERRUPTED.into());
-    });
+    let (mut report, stopped) =
+        submit_kind(&client, &args, &options, &progress, ctrl_c.clone()).await;
     progress.finish();
     let submitted_in = started.elapsed();
     if report.total() == 0 && stopped.is_none() {
@@ -577,11 +596,27 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
             .push("the input holds no records: nothing was sent".to_string());
     }
 
-    if args.wait
-        && let Err(e) =
-            wait_for_storage(&client, &mut report, Duration::from_secs(args.wait_timeout)).await
-    {
-        eprintln!("jira-ops: {e}");
+    let mut waited = args.wait;
+    if args.wait {
+        let not_waited = "--wait was interrupted: nothing was read back, so accepted and \
+                          unconfirmed are as Jira's answers left them";
+        if *ctrl_c.borrow() {
+            waited = false;
+            report.warnings.push(not_waited.to_string());
+        } else {
+            let timeout = Duration::from_secs(args.wait_timeout);
+            tokio::select! {
+                outcome = wait_for_storage(&client, &mut report, timeout) => {
+                    if let Err(e) = outcome {
+                        eprintln!("jira-ops: {e}");
+                    }
+                }
+                () = interrupted(ctrl_c.clone()) => {
+                    waited = false;
+                    report.warnings.push(not_waited.to_string());
+                }
+            }
+        }
     }
 
     let label = match args.kind {
@@ -600,18 +635,18 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
             serde_json::to_string_pretty(&json).expect("JSON values serialize")
         );
     }
-    print_summary(label, &report, args.wait, args.json);
+    print_summary(label, &report, waited, args.json);
     eprintln!(
         "submitted in {:.2?}{}",
         submitted_in,
-        if args.wait {
+        if waited {
             format!(", {:.2?} in all with the wait", started.elapsed())
         } else {
             String::new()
         }
     );
     match &stopped {
-        Some(stop) if stop.interrupted => ExitCode::from(exit::INTERRUPTED),
+        _ if *ctrl_c.borrow() => ExitCode::from(exit::INTERRUPTED),
         // An input that could not be read at all (UTF-16, `[` then garbage): nothing was sent.
         Some(_) if report.total() == 0 => ExitCode::from(exit::USAGE),
         _ => exit_code(&report, args.allow_partial, stopped.is_none()),
