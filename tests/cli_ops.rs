@@ -299,6 +299,16 @@ fn delete_by_property_usage_errors_send_nothing() {
         .assert()
         .code(2)
         .stderr(contains("no ids to wait for"));
+    for (text, line) in [("ok1\nreview:\n", 2), ("# ids\nincident:..\n", 2)] {
+        let bad = site.file("bad-ids.txt", text);
+        site.cmd()
+            .args(["delete-by-property", "team=a", "--wait-for"])
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(format!("{}:{line}: ", bad.display())));
+    }
 
     assert_eq!(site.state().requests_by_status.values().sum::<u64>(), 0);
 }

@@ -233,15 +233,24 @@ pub async fn delete(site: &SiteArgs, args: DeleteArgs) -> ExitCode {
 fn read_ids(path: &PathBuf) -> Result<(Vec<String>, Vec<String>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut incidents, mut reviews) = (Vec::new(), Vec::new());
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        match line.strip_prefix("review:") {
-            Some(id) => reviews.push(id.to_string()),
-            None => incidents.push(line.strip_prefix("incident:").unwrap_or(line).to_string()),
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
         }
+        let (list, id) = match line.strip_prefix("review:") {
+            Some(id) => (&mut reviews, id),
+            None => (
+                &mut incidents,
+                line.strip_prefix("incident:").unwrap_or(line),
+            ),
+        };
+        let id = id.trim_start();
+        // Checked before the delete is sent, so that a bad line stops nothing half done.
+        if let Some(problem) = jira_operations::validate::id_problem(id) {
+            return Err(format!("{}:{}: {problem}", path.display(), index + 1));
+        }
+        list.push(id.to_string());
     }
     if incidents.is_empty() && reviews.is_empty() {
         return Err(format!(
