@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = OperationsClient::new(installation)?;
 
     client.delete_by_properties(&[(key, value)]).await?;
-    println!("jira accepted the delete of everything with {key}={value}");
+    println!("Jira accepted the delete of everything with {key}={value}");
 
     let no_reviews: &[&str] = &[];
     match client

@@ -873,13 +873,20 @@ impl<'a, E: Entity> Producer<'a, E> {
     fn encoded_ids_warning(&self) -> Option<String> {
         let (count, examples) = &self.encoded_ids;
         (*count > 0).then(|| {
-            let examples: Vec<String> = examples.iter().map(|id| format!("`{id}`")).collect();
+            // Escaped, so that a control character in an id cannot act on a terminal.
+            let examples: Vec<String> = examples
+                .iter()
+                .map(|id| format!("`{}`", id.escape_debug()))
+                .collect();
+            let (ids, hold, they, them) = match count {
+                1 => ("id", "holds", "it is", "it"),
+                _ => ("ids", "hold", "they are", "them"),
+            };
             format!(
-                "{count} {} id{} ({}{}) hold characters other than A-Z a-z 0-9 - . _ ~; they \
-                 are percent-encoded in the paths that read and delete them, and whether Jira \
-                 accepts such paths is not documented: prefer ids of those characters",
+                "{count} {} {ids} ({}{}) {hold} characters other than A-Z a-z 0-9 - . _ ~; \
+                 {they} percent-encoded in the paths that read and delete {them}, and whether \
+                 Jira accepts such paths is not documented: prefer ids of those characters",
                 E::KIND,
-                if *count == 1 { "" } else { "s" },
                 examples.join(", "),
                 if *count > examples.len() { ", …" } else { "" },
             )
@@ -1279,7 +1286,7 @@ fn settle<E: Entity>(
                 })
                 .collect();
             if messages.is_empty() {
-                messages.push("jira listed it as failed without a message".to_string());
+                messages.push("Jira listed it as failed without a message".to_string());
             }
             messages
         });
@@ -1290,13 +1297,13 @@ fn settle<E: Entity>(
         if E::KIND == EntityKind::Review {
             if let Some(messages) = failure {
                 report.warnings.push(format!(
-                    "review {}: jira's answer lists this id under failedIncidents: {}; \
+                    "review {}: Jira's answer lists this id under failedIncidents: {}; \
                      unconfirmed until a GET says otherwise",
                     meta.id,
                     messages.join("; ")
                 ));
             }
-            let reason = "jira's answer names no reviews: read it back to confirm it";
+            let reason = "Jira's answer names no reviews: read it back to confirm it";
             report.unconfirmed.push(sent::<E>(meta).unconfirmed(reason));
             continue;
         }
@@ -1324,15 +1331,15 @@ fn settle<E: Entity>(
             let reason = match keys {
                 Some(keys) => {
                     report.warnings.push(format!(
-                        "{} {}: every issue key is in a project jira does not know ({keys}); jira stores no entity whose keys are all unknown, so it most likely is not stored (unconfirmed until a GET says otherwise)",
+                        "{} {}: every issue key is in a project Jira does not know ({keys}); Jira stores no entity whose keys are all unknown, so it most likely is not stored (unconfirmed until a GET says otherwise)",
                         E::KIND,
                         meta.id,
                     ));
                     format!(
-                        "every issue key is in a project jira does not know ({keys}); most likely not stored"
+                        "every issue key is in a project Jira does not know ({keys}); most likely not stored"
                     )
                 }
-                None => "named in no list of jira's answer".to_string(),
+                None => "named in no list of Jira's answer".to_string(),
             };
             report.unconfirmed.push(sent::<E>(meta).unconfirmed(reason));
         }

@@ -495,7 +495,7 @@ impl OperationsClient {
         self.sequences(kind).record_sent_hashed(keys, |i, previous| {
             let (id, _, number) = entities[i];
             let warning = format!(
-                "{kind} {id}: updateSequenceNumber {number} does not supersede {previous}, sent earlier by this client; jira keeps the stored data"
+                "{kind} {id}: updateSequenceNumber {number} does not supersede {previous}, sent earlier by this client; Jira keeps the stored data"
             );
             // Returned in the report; logged only for those who trace the client.
             tracing::debug!(kind = kind.as_str(), id, number, previous, "{warning}");

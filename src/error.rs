@@ -492,29 +492,29 @@ impl Error {
             }
             Kind::Redirect { location } => write!(
                 f,
-                "jira redirected the request ({status}){for_op} to {}: the site has probably moved; update the installation's base url (the request was not replayed)",
+                "Jira redirected the request ({status}){for_op} to {}: the site has probably moved; update the installation's base url (the request was not replayed)",
                 location.as_deref().unwrap_or("an unknown location")
             ),
             Kind::Decode => write!(
                 f,
-                "jira answered{for_op} with a body this client cannot read ({status}); see the body"
+                "Jira answered{for_op} with a body this client cannot read ({status}); see the body"
             ),
             Kind::Transport { timeout: true, .. } => write!(
                 f,
-                "jira did not answer in time{for_op}; retry later or allow more time"
+                "Jira did not answer in time{for_op}; retry later or allow more time"
             ),
             Kind::Transport { connect: true, .. } => write!(
                 f,
-                "could not connect to jira{for_op}; check the network and the installation's base url"
+                "could not connect to Jira{for_op}; check the network and the installation's base url"
             ),
             Kind::Transport { .. } => write!(
                 f,
-                "the connection to jira broke{for_op}; the request may or may not have been applied"
+                "the connection to Jira broke{for_op}; the request may or may not have been applied"
             ),
             Kind::Status => match status {
                 401 => write!(
                     f,
-                    "jira did not accept the app's token (401){for_op}: check the installation's app key, shared secret and base url, and this machine's clock"
+                    "Jira did not accept the app's token (401){for_op}: check the installation's app key, shared secret and base url, and this machine's clock"
                 ),
                 403 if self
                     .inner
@@ -529,49 +529,49 @@ impl Error {
                 {
                     write!(
                         f,
-                        "jira could not parse the credential (403){for_op}: this is a credential problem, not a missing scope; send a Connect JWT signed with the installation's shared secret"
+                        "Jira could not parse the credential (403){for_op}: this is a credential problem, not a missing scope; send a Connect JWT signed with the installation's shared secret"
                     )
                 }
                 403 => match (self.required_scope(), op) {
                     (Some(scope), Some(op)) => write!(
                         f,
-                        "jira refused the request (403) while {op}: the app needs the {scope} scope and the jiraOperationsInfoProvider module"
+                        "Jira refused the request (403) while {op}: the app needs the {scope} scope and the jiraOperationsInfoProvider module"
                     ),
                     _ => write!(
                         f,
-                        "jira refused the request (403): the app needs the jiraOperationsInfoProvider module and the operation's scope"
+                        "Jira refused the request (403): the app needs the jiraOperationsInfoProvider module and the operation's scope"
                     ),
                 },
-                404 => write!(f, "jira has no such item (404){for_op}"),
+                404 => write!(f, "Jira has no such item (404){for_op}"),
                 413 => write!(
                     f,
-                    "jira refused the request as too large (413){for_op}: send fewer or smaller entities per request"
+                    "Jira refused the request as too large (413){for_op}: send fewer or smaller entities per request"
                 ),
                 429 => match self.inner.retry_after {
                     Some(wait) => write!(
                         f,
-                        "jira is rate limiting the app (429){for_op}: wait at least {}s before retrying",
+                        "Jira is rate limiting the app (429){for_op}: wait at least {}s before retrying",
                         wait.as_secs().max(1)
                     ),
                     None => write!(
                         f,
-                        "jira is rate limiting the app (429){for_op}: slow down and retry later"
+                        "Jira is rate limiting the app (429){for_op}: slow down and retry later"
                     ),
                 },
                 400 => match self.first_message() {
                     Some(message) => write!(
                         f,
-                        "jira rejected the request as malformed (400){for_op}: {message}"
+                        "Jira rejected the request as malformed (400){for_op}: {message}"
                     ),
                     None => write!(
                         f,
-                        "jira rejected the request as malformed (400){for_op}: check it against the spec"
+                        "Jira rejected the request as malformed (400){for_op}: check it against the spec"
                     ),
                 },
-                502..=504 => write!(f, "jira is unavailable ({status}){for_op}: retry later"),
+                502..=504 => write!(f, "Jira is unavailable ({status}){for_op}: retry later"),
                 _ => match self.first_message() {
-                    Some(message) => write!(f, "jira answered {status}{for_op}: {message}"),
-                    None => write!(f, "jira answered {status}{for_op}"),
+                    Some(message) => write!(f, "Jira answered {status}{for_op}: {message}"),
+                    None => write!(f, "Jira answered {status}{for_op}"),
                 },
             },
         }
@@ -821,7 +821,7 @@ mod tests {
         assert!(e.is_auth());
         assert_eq!(
             e.to_string(),
-            "jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
+            "Jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
         );
     }
 
@@ -842,7 +842,7 @@ mod tests {
         let text = error_for(401, "", "submit_entity").to_string();
         assert_eq!(
             text,
-            "jira did not accept the app's token (401) while submitting incidents or reviews: \
+            "Jira did not accept the app's token (401) while submitting incidents or reviews: \
              check the installation's app key, shared secret and base url, and this machine's clock"
         );
     }

@@ -351,7 +351,7 @@ async fn an_incident_whose_issue_keys_are_all_unknown_is_neither_stored_nor_acce
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
     assert!(
         report.warnings[0].starts_with(
-            "incident ALL-UNKNOWN: every issue key is in a project jira does not know (NOPE, UTF)"
+            "incident ALL-UNKNOWN: every issue key is in a project Jira does not know (NOPE, UTF)"
         ),
         "{:?}",
         report.warnings

@@ -79,7 +79,7 @@ async fn a_mixed_202_is_split_into_accepted_failed_and_unconfirmed() {
     assert_eq!(report.unconfirmed[0].id, "INC-3");
     assert_eq!(
         report.unconfirmed[0].reason.as_deref(),
-        Some("every issue key is in a project jira does not know (OPS); most likely not stored")
+        Some("every issue key is in a project Jira does not know (OPS); most likely not stored")
     );
     assert_eq!(
         report.unknown_project_keys,

@@ -69,7 +69,7 @@ async fn reviews_sent_are_reported_unconfirmed() {
     for sent in &report.unconfirmed {
         assert_eq!(
             sent.reason.as_deref(),
-            Some("jira's answer names no reviews: read it back to confirm it")
+            Some("Jira's answer names no reviews: read it back to confirm it")
         );
         assert_eq!(sent.update_sequence_number, 1);
     }

@@ -34,7 +34,7 @@ async fn resending_the_same_sequence_number_is_warned_about() {
     assert_eq!(
         after.warnings,
         [
-            "incident INC-1: updateSequenceNumber 1705312800 does not supersede 1705312800, sent earlier by this client; jira keeps the stored data"
+            "incident INC-1: updateSequenceNumber 1705312800 does not supersede 1705312800, sent earlier by this client; Jira keeps the stored data"
         ]
     );
     assert_eq!(after.accepted.len(), 1);

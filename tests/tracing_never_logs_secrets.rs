@@ -187,7 +187,7 @@ async fn reads_waits_and_a_refused_connection_are_traced_without_secrets() {
         "{logs}"
     );
     assert!(logs.contains("http.response.status_code=503"), "{logs}");
-    assert!(logs.contains("could not connect to jira"), "{logs}");
+    assert!(logs.contains("could not connect to Jira"), "{logs}");
     assert!(logs.contains("waiting for stored"), "{logs}");
     assert_clean(&logs, &tokens);
 }

@@ -20,7 +20,7 @@ pub struct SiteArgs {
         value_name = "FILE"
     )]
     pub installation: Option<PathBuf>,
-    /// The site's base URL, e.g. https://your-domain.atlassian.net.
+    /// The site's base URL, e.g. `https://your-domain.atlassian.net`.
     #[arg(long, global = true, env = "JIRA_OPS_BASE_URL")]
     pub base_url: Option<String>,
     /// The app key from the app's descriptor (the JWT issuer).

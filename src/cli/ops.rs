@@ -320,11 +320,11 @@ pub async fn workspaces(site: &SiteArgs, command: WorkspacesCommand) -> ExitCode
         WorkspacesCommand::Link { ids } => match client.link_workspaces(&ids).await {
             Ok(report) => {
                 outln!(
-                    "linked: {} accepted, {} unconfirmed, {} failed ({} requests)",
+                    "linked: {} accepted, {} unconfirmed, {} failed ({})",
                     report.accepted.len(),
                     report.unconfirmed.len(),
                     report.failed.len(),
-                    report.requests_sent
+                    count(report.requests_sent as usize, "request")
                 );
                 for (id, why) in &report.failed {
                     eprintln!("  failed {id}: {why}");

@@ -314,9 +314,15 @@ impl Progress {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} records read ({per_sec}) {elapsed}",
+                    "{spinner} records read: {pos} ({rate}) {elapsed}",
                 )
-                .expect("template"),
+                .expect("template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                ),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
@@ -331,7 +337,7 @@ impl Progress {
         let n = self.read.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.bar {
             Some(bar) => bar.set_position(n),
-            None if n.is_multiple_of(100_000) => eprintln!("{n} records read"),
+            None if n.is_multiple_of(100_000) => eprintln!("records read: {n}"),
             None => {}
         }
     }
@@ -452,6 +458,18 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// `text` with control characters other than line breaks escaped (`\r`, `\u{1b}`): ids and
+/// messages come from the input and from Jira, and must not act on the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' => c.to_string(),
+            c if c.is_control() => c.escape_debug().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Prints the one-screen summary of a report. `waited` says whether the records were read
 /// back; if not, unconfirmed reviews get a note saying how to confirm them.
 pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr: bool) {
@@ -480,7 +498,7 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
             .map(|f| format!("`{f}`"))
             .collect();
         text.push_str(&format!(
-            "jira's answers had fields this version does not read: {}\n",
+            "Jira's answers had fields this version does not read: {}\n",
             fields.join(", ")
         ));
     }
@@ -527,6 +545,7 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
     for w in &report.warnings {
         text.push_str(&format!("warning: {w}\n"));
     }
+    let text = printable(&text);
     if to_stderr {
         eprint!("{text}")
     } else {
@@ -657,6 +676,15 @@ pub async fn run(site: &SiteArgs, args: SubmitArgs) -> ExitCode {
 mod tests {
     use super::*;
     use jira_operations::Sent;
+
+    #[test]
+    fn control_characters_in_a_summary_are_escaped_and_line_breaks_kept() {
+        assert_eq!(
+            printable("  rejected f:1 CR\r\u{1b}[2J: bad\n"),
+            "  rejected f:1 CR\\r\\u{1b}[2J: bad\n"
+        );
+        assert_eq!(printable("café ✓\n"), "café ✓\n");
+    }
 
     /// Every pattern of unreadable records among eight: each readable record gets back its
     /// input position.
