@@ -507,6 +507,87 @@ fn convert_postmortems_writes_the_two_committed_files() {
             "{name} differs from the committed file"
         );
     }
+    assert_eq!(
+        file_names(&out),
+        ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"],
+        "no temporary file is left behind"
+    );
+}
+
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn convert_postmortems_leaves_the_outputs_alone_when_no_record_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    std::fs::create_dir(&out).unwrap();
+    for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
+        std::fs::write(out.join(name), "{\"kept\":true}\n").unwrap();
+    }
+    let bad = dir.path().join("bad.json");
+
+    for (input, reason) in [
+        (r#"[{"foo":1}]"#, "its one record did not convert"),
+        (
+            r#"[{"foo":1},{"uuid":"x"}]"#,
+            "none of its 2 records converted",
+        ),
+        ("[]", "it holds no records"),
+    ] {
+        std::fs::write(&bad, input).unwrap();
+        jira_ops()
+            .arg("convert-postmortems")
+            .arg(&bad)
+            .arg("--out-dir")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(format!(
+                "jira-ops: {}: {reason}; nothing written to {}",
+                bad.display(),
+                out.display()
+            )));
+        for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
+            let text = std::fs::read_to_string(out.join(name)).unwrap();
+            assert_eq!(text, "{\"kept\":true}\n", "{input}: {name}");
+        }
+        assert_eq!(
+            file_names(&out),
+            ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"]
+        );
+    }
+}
+
+#[test]
+fn convert_postmortems_replaces_each_output_whole_instead_of_rewriting_it_in_place() {
+    // A file rewritten in place would show the new text through another link to it; one
+    // replaced by a rename leaves the old file, whole, to that link.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    std::fs::create_dir(&out).unwrap();
+    let old = dir.path().join("old-incidents.ndjson");
+    std::fs::write(&old, "{\"old\":true}\n").unwrap();
+    std::fs::hard_link(&old, out.join("postmortem-incidents.ndjson")).unwrap();
+
+    jira_ops()
+        .arg("convert-postmortems")
+        .arg(root().join("examples/data/public-postmortems.json"))
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "{\"old\":true}\n");
+    let written = std::fs::read_to_string(out.join("postmortem-incidents.ndjson")).unwrap();
+    assert_eq!(written.lines().count(), 242);
 }
 
 #[test]
