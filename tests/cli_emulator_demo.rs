@@ -15,10 +15,11 @@ use predicates::str::contains;
 use serde_json::json;
 
 /// A `jira-ops emulator` child process, killed when dropped (a failing test leaves no orphan),
-/// with its stdout lines arriving on a channel.
+/// with its stdout lines arriving on a channel and its stderr collected.
 struct EmulatorProcess {
     child: Child,
     lines: mpsc::Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl EmulatorProcess {
@@ -30,9 +31,16 @@ impl EmulatorProcess {
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Read as it comes, so that a chatty emulator never blocks on a full pipe.
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -43,7 +51,19 @@ impl EmulatorProcess {
                 }
             }
         });
-        Self { child, lines }
+        Self {
+            child,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Kills the process and returns everything it wrote to stderr.
+    fn kill_and_read_stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = self.stderr.take().unwrap();
+        stderr.join().unwrap()
     }
 
     /// The next stdout line that starts with `prefix` (within 20 s), without it.
@@ -186,6 +206,29 @@ fn readme_commands() -> Vec<Vec<String>> {
         }
     }
     commands
+}
+
+#[test]
+fn the_emulator_command_warns_on_stderr_when_other_machines_can_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bind, reachable) in [("0.0.0.0", true), ("127.0.0.1", false)] {
+        let emulator = EmulatorProcess::spawn(&["emulator", "--bind", bind], dir.path());
+        emulator.line_after("Admin view: ");
+        let stderr = emulator.kill_and_read_stderr();
+        if reachable {
+            for needle in [
+                format!(
+                    "jira-ops: warning: the emulator listens on {bind}, so other machines can reach it"
+                ),
+                "known shared secret".to_string(),
+                "/__emulator/* admin routes (state, reset) need no authentication".to_string(),
+            ] {
+                assert!(stderr.contains(&needle), "{bind}: {needle}: {stderr}");
+            }
+        } else {
+            assert_eq!(stderr, "", "{bind}");
+        }
+    }
 }
 
 #[test]

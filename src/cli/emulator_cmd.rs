@@ -61,7 +61,14 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         },
         None => None,
     };
+    let bind = args.bind;
     let result = emulator::run(config, move |emu| {
+        // `--help` says as much, but a flag copied from a script is not read with its help.
+        if !bind.to_canonical().is_loopback() {
+            eprintln!(
+                "jira-ops: warning: the emulator listens on {bind}, so other machines can reach it: it serves test data to anyone who signs with the known shared secret printed below, and its /__emulator/* admin routes (state, reset) need no authentication. Use --bind 127.0.0.1 to keep it on this machine."
+            );
+        }
         let installation = emu.installation();
         let json = serde_json::to_string_pretty(&installation).expect("installations serialize");
         outln!("Operations API emulator listening on {}", emu.base_url());
