@@ -232,6 +232,36 @@ fn the_emulator_command_warns_on_stderr_when_other_machines_can_reach_it() {
 }
 
 #[test]
+fn the_emulator_help_gives_every_fault_key_with_its_meaning() {
+    // The keys as the parser knows them: its refusal of an unknown key lists them.
+    let refused = jira_ops()
+        .args(["emulator", "--faults", "no-such-key=1"])
+        .output()
+        .unwrap();
+    let refused = String::from_utf8(refused.stderr).unwrap();
+    let keys = refused
+        .split_once("(expected ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list.replace(" or ", ", "))
+        .unwrap_or_else(|| panic!("no list of keys: {refused}"));
+    let keys: Vec<&str> = keys.split(", ").collect();
+    assert!(keys.contains(&"reset-after") && keys.contains(&"retry-after"));
+
+    let help = jira_ops().args(["emulator", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for key in keys {
+        let line = help
+            .lines()
+            .map(str::trim_start)
+            .find(|line| line.starts_with(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("`{key}` is not in the help:\n{help}"));
+        // `KEY=VALUE`, then its meaning on the same line.
+        let meaning = line.split_once(char::is_whitespace).map(|(_, m)| m.trim());
+        assert!(meaning.is_some_and(|m| m.len() > 10), "{line}");
+    }
+}
+
+#[test]
 fn the_readme_commands_work_as_written() {
     let commands = readme_commands();
     let (emulator, others) = commands.split_first().expect("the README shows commands");
