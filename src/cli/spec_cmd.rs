@@ -27,7 +27,7 @@ const DEFAULT_FRAGMENT: &str = "openapi/operations.json";
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Atlassian's Jira Software OpenAPI document, as published at
-    /// https://developer.atlassian.com/cloud/jira/software/swagger.v3.json
+    /// <https://developer.atlassian.com/cloud/jira/software/swagger.v3.json>
     pub upstream: PathBuf,
     /// The vendored fragment to compare with or rewrite.
     #[arg(long, default_value = DEFAULT_FRAGMENT)]
