@@ -1165,12 +1165,13 @@ impl OperationsClient {
                         });
                     }
                     if e.outcome_unknown() {
+                        let cause = unknown_fate_cause(&e);
                         report.warnings.push(format!(
-                            "the fate of a request of {} {}s is unknown: {e}",
+                            "the fate of a request of {} {}s is unknown: {cause}",
                             metas.len(),
                             E::KIND
                         ));
-                        let reason = format!("the request's fate is unknown: {e}");
+                        let reason = format!("the request's fate is unknown: {cause}");
                         report.unconfirmed.extend(
                             metas
                                 .into_iter()
@@ -1183,6 +1184,19 @@ impl OperationsClient {
             }
         }
         report
+    }
+}
+
+/// Why a failed request's fate is unknown. When only an earlier attempt left it open, the
+/// last error (a 429, a 503) merely refused the retry: naming it as the cause would send the
+/// reader after the wrong problem.
+fn unknown_fate_cause(error: &Error) -> String {
+    if error.outcome_unknown_from_an_earlier_attempt() {
+        format!(
+            "an earlier attempt may have been applied (no answer said whether it was); the last attempt got: {error}"
+        )
+    } else {
+        error.to_string()
     }
 }
 

@@ -76,6 +76,7 @@ struct Inner {
     attempts: u32,
     deadline: Option<Duration>,
     maybe_applied: bool,
+    unknown_from_earlier_attempt: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     wait: Option<WaitState>,
 }
@@ -120,6 +121,7 @@ impl Error {
                 attempts: 0,
                 deadline: None,
                 maybe_applied: false,
+                unknown_from_earlier_attempt: false,
                 source: None,
                 wait: None,
             }),
@@ -163,7 +165,17 @@ impl Error {
     }
 
     pub(crate) fn set_maybe_applied(&mut self, maybe: bool) {
+        // Turned on here rather than by this answer: an earlier attempt left the fate open,
+        // so this error is not the one to name as its cause.
+        self.inner.unknown_from_earlier_attempt = maybe && !self.inner.maybe_applied;
         self.inner.maybe_applied = maybe;
+    }
+
+    /// The outcome is unknown because of an earlier attempt of the call (a broken
+    /// connection, a gateway error), not because of this last one (a 429, a 503, a refused
+    /// connection), which changed nothing.
+    pub(crate) fn outcome_unknown_from_an_earlier_attempt(&self) -> bool {
+        self.inner.unknown_from_earlier_attempt
     }
 
     /// Marks this (the last attempt's error) as the reason a call gave up at its deadline.

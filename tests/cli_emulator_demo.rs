@@ -15,10 +15,11 @@ use predicates::str::contains;
 use serde_json::json;
 
 /// A `jira-ops emulator` child process, killed when dropped (a failing test leaves no orphan),
-/// with its stdout lines arriving on a channel.
+/// with its stdout lines arriving on a channel and its stderr collected.
 struct EmulatorProcess {
     child: Child,
     lines: mpsc::Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl EmulatorProcess {
@@ -30,9 +31,16 @@ impl EmulatorProcess {
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Read as it comes, so that a chatty emulator never blocks on a full pipe.
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -43,7 +51,19 @@ impl EmulatorProcess {
                 }
             }
         });
-        Self { child, lines }
+        Self {
+            child,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Kills the process and returns everything it wrote to stderr.
+    fn kill_and_read_stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = self.stderr.take().unwrap();
+        stderr.join().unwrap()
     }
 
     /// The next stdout line that starts with `prefix` (within 20 s), without it.
@@ -186,6 +206,59 @@ fn readme_commands() -> Vec<Vec<String>> {
         }
     }
     commands
+}
+
+#[test]
+fn the_emulator_command_warns_on_stderr_when_other_machines_can_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bind, reachable) in [("0.0.0.0", true), ("127.0.0.1", false)] {
+        let emulator = EmulatorProcess::spawn(&["emulator", "--bind", bind], dir.path());
+        emulator.line_after("Admin view: ");
+        let stderr = emulator.kill_and_read_stderr();
+        if reachable {
+            for needle in [
+                format!(
+                    "jira-ops: warning: the emulator listens on {bind}, so other machines can reach it"
+                ),
+                "known shared secret".to_string(),
+                "/__emulator/* admin routes (state, reset) need no authentication".to_string(),
+            ] {
+                assert!(stderr.contains(&needle), "{bind}: {needle}: {stderr}");
+            }
+        } else {
+            assert_eq!(stderr, "", "{bind}");
+        }
+    }
+}
+
+#[test]
+fn the_emulator_help_gives_every_fault_key_with_its_meaning() {
+    // The keys as the parser knows them: its refusal of an unknown key lists them.
+    let refused = jira_ops()
+        .args(["emulator", "--faults", "no-such-key=1"])
+        .output()
+        .unwrap();
+    let refused = String::from_utf8(refused.stderr).unwrap();
+    let keys = refused
+        .split_once("(expected ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list.replace(" or ", ", "))
+        .unwrap_or_else(|| panic!("no list of keys: {refused}"));
+    let keys: Vec<&str> = keys.split(", ").collect();
+    assert!(keys.contains(&"reset-after") && keys.contains(&"retry-after"));
+
+    let help = jira_ops().args(["emulator", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for key in keys {
+        let line = help
+            .lines()
+            .map(str::trim_start)
+            .find(|line| line.starts_with(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("`{key}` is not in the help:\n{help}"));
+        // `KEY=VALUE`, then its meaning on the same line.
+        let meaning = line.split_once(char::is_whitespace).map(|(_, m)| m.trim());
+        assert!(meaning.is_some_and(|m| m.len() > 10), "{line}");
+    }
 }
 
 #[test]
@@ -507,6 +580,87 @@ fn convert_postmortems_writes_the_two_committed_files() {
             "{name} differs from the committed file"
         );
     }
+    assert_eq!(
+        file_names(&out),
+        ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"],
+        "no temporary file is left behind"
+    );
+}
+
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn convert_postmortems_leaves_the_outputs_alone_when_no_record_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    std::fs::create_dir(&out).unwrap();
+    for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
+        std::fs::write(out.join(name), "{\"kept\":true}\n").unwrap();
+    }
+    let bad = dir.path().join("bad.json");
+
+    for (input, reason) in [
+        (r#"[{"foo":1}]"#, "its one record did not convert"),
+        (
+            r#"[{"foo":1},{"uuid":"x"}]"#,
+            "none of its 2 records converted",
+        ),
+        ("[]", "it holds no records"),
+    ] {
+        std::fs::write(&bad, input).unwrap();
+        jira_ops()
+            .arg("convert-postmortems")
+            .arg(&bad)
+            .arg("--out-dir")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(format!(
+                "jira-ops: {}: {reason}; nothing written to {}",
+                bad.display(),
+                out.display()
+            )));
+        for name in ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"] {
+            let text = std::fs::read_to_string(out.join(name)).unwrap();
+            assert_eq!(text, "{\"kept\":true}\n", "{input}: {name}");
+        }
+        assert_eq!(
+            file_names(&out),
+            ["postmortem-incidents.ndjson", "postmortem-reviews.ndjson"]
+        );
+    }
+}
+
+#[test]
+fn convert_postmortems_replaces_each_output_whole_instead_of_rewriting_it_in_place() {
+    // A file rewritten in place would show the new text through another link to it; one
+    // replaced by a rename leaves the old file, whole, to that link.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    std::fs::create_dir(&out).unwrap();
+    let old = dir.path().join("old-incidents.ndjson");
+    std::fs::write(&old, "{\"old\":true}\n").unwrap();
+    std::fs::hard_link(&old, out.join("postmortem-incidents.ndjson")).unwrap();
+
+    jira_ops()
+        .arg("convert-postmortems")
+        .arg(root().join("examples/data/public-postmortems.json"))
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "{\"old\":true}\n");
+    let written = std::fs::read_to_string(out.join("postmortem-incidents.ndjson")).unwrap();
+    assert_eq!(written.lines().count(), 242);
 }
 
 #[test]

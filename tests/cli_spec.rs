@@ -60,7 +60,59 @@ fn spec_check_exits_3_and_names_the_change_when_stale() {
         .stdout(contains(
             "~ POST /rest/operations/1.0/linkedWorkspaces/bulk request workspaceIds: maxItems 100 -> 250",
         ))
-        .stdout(contains("is stale (1 changes)"));
+        .stdout(contains(format!(
+            "openapi/operations.json is stale (1 changes); run `jira-ops spec refresh {}`\n",
+            upstream.display()
+        )));
+}
+
+#[test]
+fn spec_check_suggests_a_refresh_of_the_fragment_it_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = changed_upstream(&dir);
+    // A name with a space: the suggestion must still paste as one command.
+    let fragment = dir.path().join("my operations.json");
+    std::fs::write(&fragment, jira_operations::spec::VENDORED).unwrap();
+
+    let out = jira_ops()
+        .args(["spec", "check"])
+        .arg(&upstream)
+        .arg("--fragment")
+        .arg(&fragment)
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let suggested = stdout
+        .split_once("; run `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(command, _)| command)
+        .unwrap_or_else(|| panic!("no command suggested: {stdout}"));
+    assert_eq!(
+        suggested,
+        format!(
+            "jira-ops spec refresh {} --fragment '{}'",
+            upstream.display(),
+            fragment.display()
+        )
+    );
+
+    // Following the suggestion refreshes that fragment, and check then passes.
+    let bin = env!("CARGO_BIN_EXE_jira-ops");
+    let script = suggested.replacen("jira-ops", &format!("'{bin}'"), 1);
+    let status = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script}");
+    jira_ops()
+        .args(["spec", "check"])
+        .arg(&upstream)
+        .arg("--fragment")
+        .arg(&fragment)
+        .assert()
+        .success();
 }
 
 #[test]
@@ -88,6 +140,34 @@ fn spec_refresh_writes_the_fragment_and_check_then_passes() {
         .arg(&fragment)
         .assert()
         .success();
+}
+
+#[test]
+fn spec_check_says_to_update_the_rules_before_a_refresh_that_would_refuse_to_write() {
+    let mut doc: serde_json::Value = serde_json::from_str(jira_operations::spec::VENDORED).unwrap();
+    // A field only on the submitted incident gives `Incident` two shapes, which code
+    // generation cannot take until a normalization rule handles it.
+    let fields = "/paths/~1rest~1operations~11.0~1bulk/post/requestBody/content/application~1json/schema/anyOf/0/properties/incidents/items/properties";
+    doc.pointer_mut(fields)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .insert("priority".into(), json!({"type": "string"}));
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("swagger.v3.json");
+    std::fs::write(&upstream, serde_json::to_string(&doc).unwrap()).unwrap();
+
+    jira_ops()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["spec", "check"])
+        .arg(&upstream)
+        .assert()
+        .code(3)
+        .stderr(contains("does not fit code generation yet"))
+        .stdout(contains(format!(
+            "; update src/spec/normalize.rs, then run `jira-ops spec refresh {}`",
+            upstream.display()
+        )));
 }
 
 #[test]

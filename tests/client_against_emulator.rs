@@ -682,3 +682,55 @@ async fn a_lost_answer_leaves_the_fate_unknown_until_a_get_confirms_it() {
     assert!(error.is_wait_timeout(), "{error}");
     assert_eq!(error.wait_state().unwrap().pending[0].seen, Seen::Missing);
 }
+
+#[tokio::test]
+async fn an_unknown_fate_is_not_blamed_on_a_last_attempt_that_got_a_429() {
+    // With this seed the first attempt's connection is dropped and the retry gets a 429:
+    // the drop left the fate open, the 429 only refused the second copy.
+    let faults: Faults = "reset=50%,429=50%,retry-after=0,seed=6".parse().unwrap();
+    let emu = Emulator::start(EmulatorConfig::default().with_faults(faults))
+        .await
+        .unwrap();
+    let retry = RetryPolicy::new()
+        .max_attempts(2)
+        .base_delay(Duration::from_millis(1))
+        .retry_after_floor(Duration::from_millis(1));
+    let client = OperationsClient::builder(emu.installation())
+        .retry_policy(retry)
+        .build()
+        .unwrap();
+
+    let report = client
+        .submit_incidents(
+            [incident("INC-1", 1, &[]), incident("INC-2", 2, &[])],
+            &SubmitOptions::default(),
+        )
+        .await;
+    let state = emu.state();
+    assert_eq!(state.connection_resets, 1, "{state:?}");
+    assert_eq!(served(&emu, 429), 1, "{state:?}");
+    assert_eq!(ids(&report.unconfirmed), ["INC-1", "INC-2"]);
+
+    let warning = report
+        .warnings
+        .iter()
+        .find(|w| w.contains("is unknown"))
+        .unwrap_or_else(|| panic!("no warning of the unknown fate: {:?}", report.warnings));
+    assert!(
+        warning.starts_with(
+            "the fate of a request of 2 incidents is unknown: an earlier attempt may have been applied"
+        ),
+        "{warning}"
+    );
+    assert!(
+        warning.ends_with(
+            "the last attempt got: jira is rate limiting the app (429) while submitting incidents or reviews: wait at least 1s before retrying"
+        ),
+        "{warning}"
+    );
+    let reason = report.unconfirmed[0].reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("the request's fate is unknown: an earlier attempt"),
+        "{reason}"
+    );
+}

@@ -19,8 +19,19 @@ pub struct EmulatorArgs {
     /// The address to listen on. Anything but loopback exposes test data and a known secret.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
-    /// Faults to inject, e.g. `429=5%,503=10%,reset=2%,latency=20ms,seed=42`.
-    #[arg(long, value_name = "SPEC")]
+    /// Faults to inject, e.g. `429=5%,503=10%,reset=2%,latency=20ms,seed=42`
+    ///
+    /// Comma-separated KEY=VALUE pairs, each key at most once (`none`: no faults):
+    ///   429=SHARE          answer 429 with a Retry-After (also rate-limit=, rate-limited=)
+    ///   503=SHARE          answer 503 (also unavailable=)
+    ///   reset=SHARE        drop the connection before processing: nothing changes
+    ///   reset-after=SHARE  process, then drop the connection: the change made, the answer lost
+    ///   latency=DURATION   delay every request; MIN..MAX draws each delay from the range
+    ///   retry-after=SECS   the Retry-After of a 429, whole seconds: 0, 20 or 20s (default 1)
+    ///   seed=N             seed of the fault generator: same seed, same faults (default random)
+    /// A SHARE is a percentage (5%) or a fraction (0.05); the shares add up to at most 100%.
+    /// A DURATION is a whole number with us, ms or s. Admin routes are never faulted.
+    #[arg(long, value_name = "SPEC", verbatim_doc_comment)]
     pub faults: Option<Faults>,
     /// Milliseconds before a submit or delete becomes visible, as Jira applies them
     /// asynchronously.
@@ -61,7 +72,14 @@ pub async fn run(args: EmulatorArgs) -> ExitCode {
         },
         None => None,
     };
+    let bind = args.bind;
     let result = emulator::run(config, move |emu| {
+        // `--help` says as much, but a flag copied from a script is not read with its help.
+        if !bind.to_canonical().is_loopback() {
+            eprintln!(
+                "jira-ops: warning: the emulator listens on {bind}, so other machines can reach it: it serves test data to anyone who signs with the known shared secret printed below, and its /__emulator/* admin routes (state, reset) need no authentication. Use --bind 127.0.0.1 to keep it on this machine."
+            );
+        }
         let installation = emu.installation();
         let json = serde_json::to_string_pretty(&installation).expect("installations serialize");
         outln!("Operations API emulator listening on {}", emu.base_url());

@@ -20,14 +20,17 @@ pub enum SpecCommand {
     Rules,
 }
 
+/// Where the vendored fragment is, unless `--fragment` says otherwise.
+const DEFAULT_FRAGMENT: &str = "openapi/operations.json";
+
 /// Where the two documents are.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Atlassian's Jira Software OpenAPI document, as published at
-    /// https://developer.atlassian.com/cloud/jira/software/swagger.v3.json
+    /// <https://developer.atlassian.com/cloud/jira/software/swagger.v3.json>
     pub upstream: PathBuf,
     /// The vendored fragment to compare with or rewrite.
-    #[arg(long, default_value = "openapi/operations.json")]
+    #[arg(long, default_value = DEFAULT_FRAGMENT)]
     pub fragment: PathBuf,
 }
 
@@ -106,13 +109,42 @@ pub fn run(command: SpecCommand) -> ExitCode {
         );
         ExitCode::SUCCESS
     } else {
+        let then = if refresh.generation_problem.is_some() {
+            "update src/spec/normalize.rs, then run"
+        } else {
+            "run"
+        };
         outln!(
-            "{} is stale ({} changes); run `jira-ops spec refresh {}`",
+            "{} is stale ({} changes); {then} `{}`",
             args.fragment.display(),
             refresh.changes.len(),
-            args.upstream.display()
+            refresh_command(&args)
         );
         ExitCode::from(exit::STALE)
+    }
+}
+
+/// The `spec refresh` that rewrites the fragment `check` compared, ready to paste: a
+/// suggestion without `--fragment` would rewrite the default fragment instead.
+fn refresh_command(args: &SpecArgs) -> String {
+    let mut command = format!("jira-ops spec refresh {}", shell_word(&args.upstream));
+    if args.fragment != Path::new(DEFAULT_FRAGMENT) {
+        command.push_str(&format!(" --fragment {}", shell_word(&args.fragment)));
+    }
+    command
+}
+
+/// `path` as one word for a POSIX shell: as is when nothing in it is special, else quoted.
+fn shell_word(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c));
+    if plain {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 

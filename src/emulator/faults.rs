@@ -24,12 +24,12 @@ use rand::{Rng as _, SeedableRng as _};
 ///
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `429` (or `rate-limit`) | share | answer 429 with `Retry-After` and `X-RateLimit-*` headers |
+/// | `429` (or `rate-limit`, `rate-limited`) | share | answer 429 with `Retry-After` and `X-RateLimit-*` headers |
 /// | `503` (or `unavailable`) | share | answer 503 |
 /// | `reset` | share | drop the connection before any status line, the request unprocessed |
 /// | `reset-after` | share | process the request in full, then drop the connection before any status line: the change is made, the answer is lost |
 /// | `latency` | duration, or `min..max` | delay every emulated-API request (a range draws uniformly) |
-/// | `retry-after` | whole seconds, 0 allowed | the `Retry-After` of a 429 (default 1) |
+/// | `retry-after` | whole seconds (`20` or `20s`), 0 allowed | the `Retry-After` of a 429 (default 1) |
 /// | `seed` | unsigned integer | seed of the fault generator (default: random, logged) |
 ///
 /// A share is a percentage (`5%`, `0.5%`) or a fraction (`0.05`); the shares add up to at most
@@ -237,8 +237,12 @@ impl FromStr for Faults {
                     None => faults.latency = parse_duration(value)?,
                 },
                 "retry-after" => {
-                    faults.retry_after_secs = value.parse().map_err(|_| {
-                        FaultSpecError(format!("retry-after must be whole seconds, got `{value}`"))
+                    // The header counts whole seconds; `s` reads like the latency's units.
+                    let secs = value.strip_suffix('s').unwrap_or(value);
+                    faults.retry_after_secs = secs.parse().map_err(|_| {
+                        FaultSpecError(format!(
+                            "retry-after must be whole seconds like 20 or 20s, got `{value}`"
+                        ))
                     })?;
                 }
                 _ => {
@@ -481,6 +485,18 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_takes_whole_seconds_with_or_without_an_s() {
+        for (spec, secs) in [
+            ("retry-after=20s", 20),
+            ("retry-after=20", 20),
+            ("retry-after=0s", 0),
+        ] {
+            let faults: Faults = spec.parse().unwrap();
+            assert_eq!(faults.retry_after_secs, secs, "{spec}");
+        }
+    }
+
+    #[test]
     fn empty_and_none_mean_no_faults() {
         assert!("".parse::<Faults>().unwrap().is_none());
         assert!("none".parse::<Faults>().unwrap().is_none());
@@ -501,6 +517,10 @@ mod tests {
             ("latency=2s..1s", "reversed"),
             ("seed=-1", "unsigned"),
             ("retry-after=1.5", "whole seconds"),
+            ("retry-after=1.5s", "whole seconds"),
+            ("retry-after=20ms", "whole seconds"),
+            ("retry-after=s", "whole seconds"),
+            ("retry-after=-1", "whole seconds"),
             ("reset=1%,reset=2%", "twice"),
         ] {
             let err = spec.parse::<Faults>().unwrap_err().to_string();

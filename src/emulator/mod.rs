@@ -3,9 +3,9 @@
 //! Testing an Operations client against real Jira needs a site, an installed Connect app and
 //! patience with eventual consistency; testing it against a hand-written mock proves only that
 //! the client agrees with the mock. The emulator sits between the two: it serves the nine
-//! operations on `127.0.0.1`, verifies every Connect JWT as Jira does, validates what is
-//! submitted against the vendored OpenAPI fragment, stores it with Jira's ordering rules, and
-//! can be told to be slow, eventually consistent or unreliable.
+//! operations on `127.0.0.1` (by default), verifies every Connect JWT as Jira does, validates
+//! what is submitted against the vendored OpenAPI fragment, stores it with Jira's ordering
+//! rules, and can be told to be slow, eventually consistent or unreliable.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -245,7 +245,11 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:PORT`: the site's base URL, without a trailing `/`.
+    /// The site's base URL: `http://` and the address the emulator listens on, with the port
+    /// the system picked when the configured one is 0, without a trailing `/`; by default
+    /// `http://127.0.0.1:PORT`. An unspecified bind address (`0.0.0.0`, `::`) stays as it is
+    /// here (`http://0.0.0.0:PORT`): a client on another machine uses this machine's name or
+    /// address instead.
     pub fn base_url(&self) -> String {
         self.base_url.clone()
     }

@@ -3,9 +3,9 @@
 //! Atlassian publishes one large OpenAPI document for all of Jira Software. This crate vendors
 //! only the structure of the Operations group (`openapi/operations.json`): paths, methods,
 //! parameters, schemas and every constraint, with Atlassian's prose replaced by short notes of
-//! our own. [`derive`] makes that fragment from the published file, so anyone can re-run the
-//! step when Atlassian updates it, and [`drift`] says what changed in terms a user cares about:
-//! operations, fields, limits and enum values added or removed.
+//! our own. [`derive`](fn@derive) makes that fragment from the published file, so anyone can
+//! re-run the step when Atlassian updates it, and [`drift`] says what changed in terms a user
+//! cares about: operations, fields, limits and enum values added or removed.
 //!
 //! The edits that code generation needs on top of the fragment live in [`normalize`], one
 //! named rule per edit, each with its reason.
