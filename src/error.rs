@@ -504,16 +504,16 @@ impl Error {
             }
             Kind::Redirect { location } => write!(
                 f,
-                "Jira redirected the request ({status}){for_op} to {}: the site has probably moved; update the installation's base url (the request was not replayed)",
+                "jira redirected the request ({status}){for_op} to {}: the site has probably moved; update the installation's base url (the request was not replayed)",
                 location.as_deref().unwrap_or("an unknown location")
             ),
             Kind::Decode => write!(
                 f,
-                "Jira answered{for_op} with a body this client cannot read ({status}); see the body"
+                "jira answered{for_op} with a body this client cannot read ({status}); see the body"
             ),
             Kind::Transport { timeout: true, .. } => write!(
                 f,
-                "Jira did not answer in time{for_op}; retry later or allow more time"
+                "jira did not answer in time{for_op}; retry later or allow more time"
             ),
             Kind::Transport { connect: true, .. } => write!(
                 f,
@@ -526,7 +526,7 @@ impl Error {
             Kind::Status => match status {
                 401 => write!(
                     f,
-                    "Jira did not accept the app's token (401){for_op}: check the installation's app key, shared secret and base url, and this machine's clock"
+                    "jira did not accept the app's token (401){for_op}: check the installation's app key, shared secret and base url, and this machine's clock"
                 ),
                 403 if self
                     .inner
@@ -541,49 +541,49 @@ impl Error {
                 {
                     write!(
                         f,
-                        "Jira could not parse the credential (403){for_op}: this is a credential problem, not a missing scope; send a Connect JWT signed with the installation's shared secret"
+                        "jira could not parse the credential (403){for_op}: this is a credential problem, not a missing scope; send a Connect JWT signed with the installation's shared secret"
                     )
                 }
                 403 => match (self.required_scope(), op) {
                     (Some(scope), Some(op)) => write!(
                         f,
-                        "Jira refused the request (403) while {op}: the app needs the {scope} scope and the jiraOperationsInfoProvider module"
+                        "jira refused the request (403) while {op}: the app needs the {scope} scope and the jiraOperationsInfoProvider module"
                     ),
                     _ => write!(
                         f,
-                        "Jira refused the request (403): the app needs the jiraOperationsInfoProvider module and the operation's scope"
+                        "jira refused the request (403): the app needs the jiraOperationsInfoProvider module and the operation's scope"
                     ),
                 },
-                404 => write!(f, "Jira has no such item (404){for_op}"),
+                404 => write!(f, "jira has no such item (404){for_op}"),
                 413 => write!(
                     f,
-                    "Jira refused the request as too large (413){for_op}: send fewer or smaller entities per request"
+                    "jira refused the request as too large (413){for_op}: send fewer or smaller entities per request"
                 ),
                 429 => match self.inner.retry_after {
                     Some(wait) => write!(
                         f,
-                        "Jira is rate limiting the app (429){for_op}: wait at least {}s before retrying",
+                        "jira is rate limiting the app (429){for_op}: wait at least {}s before retrying",
                         wait.as_secs().max(1)
                     ),
                     None => write!(
                         f,
-                        "Jira is rate limiting the app (429){for_op}: slow down and retry later"
+                        "jira is rate limiting the app (429){for_op}: slow down and retry later"
                     ),
                 },
                 400 => match self.first_message() {
                     Some(message) => write!(
                         f,
-                        "Jira rejected the request as malformed (400){for_op}: {message}"
+                        "jira rejected the request as malformed (400){for_op}: {message}"
                     ),
                     None => write!(
                         f,
-                        "Jira rejected the request as malformed (400){for_op}: check it against the spec"
+                        "jira rejected the request as malformed (400){for_op}: check it against the spec"
                     ),
                 },
-                502..=504 => write!(f, "Jira is unavailable ({status}){for_op}: retry later"),
+                502..=504 => write!(f, "jira is unavailable ({status}){for_op}: retry later"),
                 _ => match self.first_message() {
-                    Some(message) => write!(f, "Jira answered {status}{for_op}: {message}"),
-                    None => write!(f, "Jira answered {status}{for_op}"),
+                    Some(message) => write!(f, "jira answered {status}{for_op}: {message}"),
+                    None => write!(f, "jira answered {status}{for_op}"),
                 },
             },
         }
@@ -833,7 +833,7 @@ mod tests {
         assert!(e.is_auth());
         assert_eq!(
             e.to_string(),
-            "Jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
+            "jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
         );
     }
 
@@ -854,7 +854,7 @@ mod tests {
         let text = error_for(401, "", "submit_entity").to_string();
         assert_eq!(
             text,
-            "Jira did not accept the app's token (401) while submitting incidents or reviews: \
+            "jira did not accept the app's token (401) while submitting incidents or reviews: \
              check the installation's app key, shared secret and base url, and this machine's clock"
         );
     }

@@ -55,7 +55,7 @@ async fn a_slow_answer_is_a_timeout_with_unknown_outcome() {
     assert_eq!(error.attempts(), 2);
     assert_eq!(
         error.to_string(),
-        "Jira did not answer in time while submitting incidents or reviews; retry later or allow more time"
+        "jira did not answer in time while submitting incidents or reviews; retry later or allow more time"
     );
 }
 

@@ -320,7 +320,7 @@ fn the_emulator_command_injects_the_faults_it_is_given() {
         .assert()
         .code(1)
         .stderr(contains(
-            "Jira is unavailable (503) while reading an incident",
+            "jira is unavailable (503) while reading an incident",
         ));
 
     // The admin view is never faulted, and counts what was answered.

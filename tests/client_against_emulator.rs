@@ -724,7 +724,7 @@ async fn an_unknown_fate_is_not_blamed_on_a_last_attempt_that_got_a_429() {
     );
     assert!(
         warning.ends_with(
-            "the last attempt got: Jira is rate limiting the app (429) while submitting incidents or reviews: wait at least 1s before retrying"
+            "the last attempt got: jira is rate limiting the app (429) while submitting incidents or reviews: wait at least 1s before retrying"
         ),
         "{warning}"
     );

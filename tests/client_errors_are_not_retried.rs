@@ -36,7 +36,7 @@ async fn a_400_fails_the_request_once_with_jiras_message() {
     assert_eq!(error.error_trace_ids(), ["t-9"]);
     assert_eq!(
         error.to_string(),
-        "Jira rejected the request as malformed (400) while submitting incidents or reviews: Request body is malformed"
+        "jira rejected the request as malformed (400) while submitting incidents or reviews: Request body is malformed"
     );
 
     let report = client
@@ -68,7 +68,7 @@ async fn a_403_names_the_missing_scope_and_is_not_retried() {
     assert_eq!(error.required_scope(), Some("DELETE"));
     assert_eq!(
         error.to_string(),
-        "Jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
+        "jira refused the request (403) while deleting an incident: the app needs the DELETE scope and the jiraOperationsInfoProvider module"
     );
 }
 

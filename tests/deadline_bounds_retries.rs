@@ -53,7 +53,7 @@ async fn the_deadline_stops_retries_and_keeps_the_last_error() {
     assert!(text.starts_with("gave up after"), "{text}");
     assert!(
         text.ends_with(
-            "Jira is unavailable (503) while submitting incidents or reviews: retry later"
+            "jira is unavailable (503) while submitting incidents or reviews: retry later"
         ),
         "{text}"
     );
@@ -163,7 +163,7 @@ async fn records_of_a_request_refused_with_503_until_the_deadline_have_failed() 
     assert!(report.unconfirmed.is_empty(), "{:?}", report.unconfirmed);
     assert_eq!(report.failed.len(), 2);
     assert!(
-        report.failed[0].messages[0].contains("Jira is unavailable (503)"),
+        report.failed[0].messages[0].contains("jira is unavailable (503)"),
         "{:?}",
         report.failed[0]
     );

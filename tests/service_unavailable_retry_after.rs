@@ -94,6 +94,6 @@ async fn a_503_that_outlasts_the_attempts_is_returned_with_its_count() {
     assert_eq!(error.operation(), Some("get_incident_by_id"));
     assert_eq!(
         error.to_string(),
-        "Jira is unavailable (503) while reading an incident: retry later"
+        "jira is unavailable (503) while reading an incident: retry later"
     );
 }

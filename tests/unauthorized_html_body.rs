@@ -48,7 +48,7 @@ async fn a_401_with_html_keeps_the_body_and_is_not_retried() {
     assert_eq!(error.request_id(), Some("req-42"));
     assert_eq!(
         error.to_string(),
-        "Jira did not accept the app's token (401) while submitting incidents or reviews: check the installation's app key, shared secret and base url, and this machine's clock"
+        "jira did not accept the app's token (401) while submitting incidents or reviews: check the installation's app key, shared secret and base url, and this machine's clock"
     );
 }
 
