@@ -529,7 +529,39 @@ fn read_lines<R: BufRead, D: Decode>(
         // Without its line end, so that a line cut short is reported at its own last column.
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if tx.blocking_send(decode.line(text, origin)).is_err() {
+        // A line that opens an object without closing it is cut short, or the first line of
+        // an object spread over lines in a file whose first record is one line: say the second,
+        // since the layout is the whole file's. (A whole object ends in `}`, so the parse to find out
+        // is only paid by lines that do not.)
+        let opens =
+            text.trim_ascii_end().last() != Some(&b'}') && starts_a_value_it_does_not_end(text);
+        let mut record = decode.line(text, origin);
+        if opens {
+            let hint = format!(
+                "; if this line starts an object spread over lines: records of this file are \
+                 read one per line, as its first record (line {}) is, so spread records over \
+                 lines in all of the file or in none",
+                lines_skipped + 1
+            );
+            record = match record {
+                Record::Malformed { origin, id, reason } => Record::Malformed {
+                    origin,
+                    id,
+                    reason: reason + &hint,
+                },
+                // Records handed on as JSON are read by the client; this one cannot be.
+                Record::Entity { origin, .. } => Record::Malformed {
+                    origin,
+                    id: None,
+                    reason: match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+                        Ok(_) => hint[2..].to_string(),
+                        Err(e) => describe(&e) + &hint,
+                    },
+                },
+                stopped => stopped,
+            };
+        }
+        if tx.blocking_send(record).is_err() {
             return;
         }
     }
@@ -751,7 +783,9 @@ mod tests {
             reasons,
             [
                 "invalid type: string \"x\", expected u32 at column 17",
-                "EOF while parsing a value at column 6",
+                "EOF while parsing a value at column 6; if this line starts an object spread \
+                 over lines: records of this file are read one per line, as its first record \
+                 (line 1) is, so spread records over lines in all of the file or in none",
             ]
         );
 

@@ -330,7 +330,7 @@ fn workspaces_link_list_check_and_unlink() {
         .assert()
         .success()
         .stdout(contains(
-            "linked: 3 accepted, 0 unconfirmed, 0 failed (1 requests)",
+            "linked: 3 accepted, 0 unconfirmed, 0 failed (1 request)",
         ));
     std::thread::sleep(Duration::from_millis(400));
 

@@ -336,6 +336,50 @@ fn a_json_array_element_of_the_wrong_shape_is_named_and_the_others_are_accepted(
 }
 
 #[test]
+fn an_object_spread_over_lines_in_an_ndjson_file_is_named_as_such_and_the_rest_go_on() {
+    let site = Site::start();
+    let spread = serde_json::to_string_pretty(&incident("SPREAD")).unwrap();
+    let text = format!(
+        "{}\n{spread}\n{}\n",
+        serde_json::to_string(&incident("A")).unwrap(),
+        serde_json::to_string(&incident("B")).unwrap()
+    );
+    let file = site.file("mixed.ndjson", &text);
+
+    let assert = site
+        .cmd()
+        .args(["submit", "incidents", "--json"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let report = report(&assert);
+    assert_eq!(ids(&report, "accepted"), ["A", "B"]);
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(
+        rejected.len(),
+        spread.lines().count(),
+        "each line is a record"
+    );
+    assert_eq!(rejected[0]["source"], at(&file, 2));
+    let reason = rejected[0]["reasons"][0].as_str().unwrap();
+    assert!(
+        reason.contains("if this line starts an object spread over lines")
+            && reason.contains("as its first record (line 1) is"),
+        "{reason}"
+    );
+    let hinted = rejected
+        .iter()
+        .filter(|r| {
+            r["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("spread over lines")
+        })
+        .count();
+    assert_eq!(hinted, 1, "only the object's first line is named so");
+}
+
+#[test]
 fn pretty_printed_input_names_the_line_where_each_record_starts() {
     let site = Site::start();
     let a = incident("A");
