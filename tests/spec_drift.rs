@@ -35,6 +35,7 @@ fn upstream_like() -> Value {
         .unwrap();
     bulk.insert("summary".into(), json!("Atlassian's own words"));
     doc["info"]["description"] = json!("Atlassian's own words");
+    *doc.pointer_mut(&format!("{SUMMARY}/description")).unwrap() = json!("Atlassian's own words");
     doc
 }
 
@@ -65,6 +66,22 @@ fn derivation_keeps_structure_and_drops_prose_and_other_groups() {
     assert_eq!(
         derived.pointer(&format!("{SUMMARY}/maxLength")),
         Some(&json!(255))
+    );
+
+    // Fields carry notes of our own, and the one name with two meanings gets both.
+    let body = "/paths/~1rest~1operations~11.0~1bulk/post/requestBody/content/application~1json/schema/anyOf/1/properties/reviews";
+    let note = |pointer: String| derived.pointer(&pointer).and_then(Value::as_str);
+    assert_eq!(
+        note(format!("{SUMMARY}/description")),
+        Some("A short title.")
+    );
+    assert_eq!(
+        note(format!("{body}/description")),
+        Some("The post-incident reviews to store.")
+    );
+    assert_eq!(
+        note(format!("{body}/items/properties/reviews/description")),
+        Some("IDs of the incidents the review covers.")
     );
 }
 

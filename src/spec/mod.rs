@@ -70,6 +70,78 @@ const OPERATION_NOTES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Our own one-line description of each field, by name. The one name with two meanings,
+/// `reviews` (the reviews of a request, the incident IDs of a review), is told apart by what
+/// its items are.
+fn field_note(name: &str, schema: &Value) -> Option<&'static str> {
+    let of_strings = schema.pointer("/items/type") == Some(&json!("string"));
+    Some(match name {
+        "acceptedIncidents" => "IDs of the incidents Jira accepted.",
+        "acceptedWorkspaceIds" => "Workspace IDs Jira linked.",
+        "affectedComponents" => "IDs of the components the incident affects.",
+        "associationType" => {
+            "What the values name: Jira issues, services or Compass event sources."
+        }
+        "associations" => "What the entity is linked to in Jira.",
+        "createdDate" => "When the entity was created (RFC 3339 date-time).",
+        "description" => "Longer text about the entity.",
+        "errorTraceId" => "An ID for this error in Jira's logs.",
+        "failedIncidents" => "Why Jira refused each incident it refused, by incident ID.",
+        "id" => "The entity's ID within the provider; sending an ID again replaces the entity.",
+        "incidents" => "The incidents to store.",
+        "lastUpdated" => "When the entity last changed (RFC 3339 date-time).",
+        "level" => "The severity level.",
+        "message" => "What went wrong.",
+        "product" => "The name of the provider's product.",
+        "properties" => {
+            "Key-value pairs stored with every entity of the request, to delete them by later."
+        }
+        "providerMetadata" => "About the provider sending the request.",
+        "reviews" if of_strings => "IDs of the incidents the review covers.",
+        "reviews" => "The post-incident reviews to store.",
+        "schemaVersion" => "The version of the entity schema.",
+        "severity" => "How severe the incident is.",
+        "status" => "Where the entity is in its life.",
+        "summary" => "A short title.",
+        "unknownProjectKeys" => "Project keys of issue associations that the site does not have.",
+        "updateSequenceNumber" => {
+            "Orders the versions of one entity: Jira keeps the one with the highest number."
+        }
+        "url" => "Where the entity is shown in the provider's tool.",
+        "values" => {
+            "What the association names: issue keys or IDs, or service or event-source IDs."
+        }
+        "workspaceIds" => "Workspace IDs of the provider.",
+        _ => return None,
+    })
+}
+
+/// Writes [`field_note`]s into every `properties` map under `value`.
+fn add_field_notes(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    // Its keys are field names, each with a schema.
+                    Value::Object(fields) if key == "properties" => {
+                        for (name, field) in fields.iter_mut() {
+                            if let Some(note) = field_note(name, field)
+                                && let Some(field) = field.as_object_mut()
+                            {
+                                field.insert("description".into(), json!(note));
+                            }
+                            add_field_notes(field);
+                        }
+                    }
+                    _ => add_field_notes(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_field_notes),
+        _ => {}
+    }
+}
+
 /// Our own wording for each documented status code.
 fn status_note(code: &str) -> &'static str {
     match code {
@@ -121,8 +193,8 @@ fn strip_prose(value: &Value) -> Value {
 /// Derives the vendored fragment from Atlassian's whole OpenAPI document.
 ///
 /// Keeps the Operations paths with all their structure, drops the prose, writes our own
-/// descriptions for operations and responses (OpenAPI requires the latter), and fails when the
-/// group is missing or refers to shared components this step does not carry.
+/// descriptions for operations, fields and responses (OpenAPI requires the latter), and fails
+/// when the group is missing or refers to shared components this step does not carry.
 pub fn derive(upstream: &Value) -> Result<Value, SpecError> {
     let version = upstream
         .get("openapi")
@@ -158,6 +230,7 @@ pub fn derive(upstream: &Value) -> Result<Value, SpecError> {
                 }
             }
         }
+        add_field_notes(&mut item);
         paths.insert(path.clone(), item);
     }
     if paths.is_empty() {
