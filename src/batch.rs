@@ -1191,12 +1191,11 @@ impl OperationsClient {
 /// last error (a 429, a 503) merely refused the retry: naming it as the cause would send the
 /// reader after the wrong problem.
 fn unknown_fate_cause(error: &Error) -> String {
-    if error.outcome_unknown_from_an_earlier_attempt() {
-        format!(
-            "an earlier attempt may have been applied (no answer said whether it was); the last attempt got: {error}"
-        )
-    } else {
-        error.to_string()
+    match error.outcome_left_open_by() {
+        Some(earlier) => format!(
+            "an earlier attempt may have been applied ({earlier}); the last attempt got: {error}"
+        ),
+        None => error.to_string(),
     }
 }
 

@@ -390,7 +390,8 @@ impl OperationsClient {
         let run = async {
             let mut attempt = 0u32;
             let mut previous_delay = Duration::ZERO;
-            let mut maybe_applied = false;
+            // The last error that left its attempt's fate open, for a later error to carry.
+            let mut left_open: Option<String> = None;
             loop {
                 attempt += 1;
                 span.record("attempt", attempt);
@@ -422,10 +423,15 @@ impl OperationsClient {
 
                 // A retryable final error leaves earlier attempts' fate open; a definitive
                 // answer (4xx) settles it.
-                if error.is_retryable() {
-                    error.set_maybe_applied(error.outcome_unknown() || maybe_applied);
+                let own_unknown = error.outcome_unknown();
+                if error.is_retryable()
+                    && let Some(earlier) = &left_open
+                {
+                    error.left_open_by(earlier);
                 }
-                maybe_applied |= error.outcome_unknown();
+                if own_unknown {
+                    left_open = Some(error.to_string());
+                }
                 error.set_attempts(attempt);
 
                 if !error.is_retryable() || attempt >= self.inner.retry.attempts() {

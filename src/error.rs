@@ -76,7 +76,8 @@ struct Inner {
     attempts: u32,
     deadline: Option<Duration>,
     maybe_applied: bool,
-    unknown_from_earlier_attempt: bool,
+    /// The error of an earlier attempt that left the call's fate open, when this one did not.
+    left_open_by: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     wait: Option<WaitState>,
 }
@@ -121,7 +122,7 @@ impl Error {
                 attempts: 0,
                 deadline: None,
                 maybe_applied: false,
-                unknown_from_earlier_attempt: false,
+                left_open_by: None,
                 source: None,
                 wait: None,
             }),
@@ -164,18 +165,20 @@ impl Error {
         self.inner.attempts = attempts;
     }
 
-    pub(crate) fn set_maybe_applied(&mut self, maybe: bool) {
-        // Turned on here rather than by this answer: an earlier attempt left the fate open,
-        // so this error is not the one to name as its cause.
-        self.inner.unknown_from_earlier_attempt = maybe && !self.inner.maybe_applied;
-        self.inner.maybe_applied = maybe;
+    /// Records that an earlier attempt of the call, which failed with `earlier`, may have
+    /// been applied, unless this error leaves the fate open itself.
+    pub(crate) fn left_open_by(&mut self, earlier: &str) {
+        if !self.inner.maybe_applied {
+            self.inner.maybe_applied = true;
+            self.inner.left_open_by = Some(earlier.to_string());
+        }
     }
 
-    /// The outcome is unknown because of an earlier attempt of the call (a broken
-    /// connection, a gateway error), not because of this last one (a 429, a 503, a refused
-    /// connection), which changed nothing.
-    pub(crate) fn outcome_unknown_from_an_earlier_attempt(&self) -> bool {
-        self.inner.unknown_from_earlier_attempt
+    /// The error of an earlier attempt of the call (a broken connection, a gateway error)
+    /// that left its fate open, when this last one (a 429, a 503, a refused connection)
+    /// changed nothing.
+    pub(crate) fn outcome_left_open_by(&self) -> Option<&str> {
+        self.inner.left_open_by.as_deref()
     }
 
     /// Marks this (the last attempt's error) as the reason a call gave up at its deadline.

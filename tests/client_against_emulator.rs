@@ -718,7 +718,7 @@ async fn an_unknown_fate_is_not_blamed_on_a_last_attempt_that_got_a_429() {
         .unwrap_or_else(|| panic!("no warning of the unknown fate: {:?}", report.warnings));
     assert!(
         warning.starts_with(
-            "the fate of a request of 2 incidents is unknown: an earlier attempt may have been applied"
+            "the fate of a request of 2 incidents is unknown: an earlier attempt may have been applied (the connection to Jira broke while submitting incidents or reviews"
         ),
         "{warning}"
     );
