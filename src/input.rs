@@ -378,10 +378,18 @@ fn starts_a_value_it_does_not_end(line: &[u8]) -> bool {
 pub(crate) fn describe(error: &serde_json::Error) -> String {
     let message = error.to_string();
     let position = format!(" at line {} column {}", error.line(), error.column());
-    match message.strip_suffix(&position) {
+    let message = match message.strip_suffix(&position) {
         Some(bare) => format!("{bare} at column {}", error.column()),
         None => message,
+    };
+    // The parser reads a whole number too large for 64 bits as a float, and says so.
+    if message.starts_with("invalid type: floating point") && message.contains("expected i64") {
+        return format!(
+            "{message} (a whole number here is 64-bit, at most 9223372036854775807, written \
+             without a fraction or exponent)"
+        );
     }
+    message
 }
 
 /// When `json` is not UTF-8: its ID, if that much of it reads, and the reason to give.
@@ -767,6 +775,19 @@ mod tests {
             matches!(&out[1], Record::Malformed { origin, id: Some(id), .. } if origin.line == 3 && id == "b")
         );
         assert!(matches!(&out[2], Record::Entity { entity, .. } if entity.n == 3));
+    }
+
+    #[test]
+    fn a_number_too_large_for_64_bits_is_explained() {
+        let error = serde_json::from_str::<i64>("1180591620717411303424").unwrap_err();
+        let message = describe(&error);
+        assert!(
+            message.starts_with("invalid type: floating point")
+                && message.ends_with(
+                    "at most 9223372036854775807, written without a fraction or exponent)"
+                ),
+            "{message}"
+        );
     }
 
     #[test]
