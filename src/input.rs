@@ -382,8 +382,12 @@ pub(crate) fn describe(error: &serde_json::Error) -> String {
         Some(bare) => format!("{bare} at column {}", error.column()),
         None => message,
     };
-    // The parser reads a whole number too large for 64 bits as a float, and says so.
-    if message.starts_with("invalid type: floating point") && message.contains("expected i64") {
+    // The parser reads a whole number too large for 64 bits as a float, and one just too
+    // large for a signed 64-bit number as an unsigned one; either way it only says what it
+    // expected.
+    let too_large = message.starts_with("invalid type: floating point")
+        || message.starts_with("invalid value: integer");
+    if too_large && message.contains("expected i64") {
         return format!(
             "{message} (a whole number here is 64-bit, at most 9223372036854775807, written \
              without a fraction or exponent)"
@@ -779,15 +783,16 @@ mod tests {
 
     #[test]
     fn a_number_too_large_for_64_bits_is_explained() {
-        let error = serde_json::from_str::<i64>("1180591620717411303424").unwrap_err();
-        let message = describe(&error);
-        assert!(
-            message.starts_with("invalid type: floating point")
-                && message.ends_with(
+        for number in ["1180591620717411303424", "9223372036854775808"] {
+            let error = serde_json::from_str::<i64>(number).unwrap_err();
+            let message = describe(&error);
+            assert!(
+                message.ends_with(
                     "at most 9223372036854775807, written without a fraction or exponent)"
                 ),
-            "{message}"
-        );
+                "{message}"
+            );
+        }
     }
 
     #[test]

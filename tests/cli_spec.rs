@@ -61,7 +61,7 @@ fn spec_check_exits_3_and_names_the_change_when_stale() {
             "~ POST /rest/operations/1.0/linkedWorkspaces/bulk request workspaceIds: maxItems 100 -> 250",
         ))
         .stdout(contains(format!(
-            "openapi/operations.json is stale (1 changes); run `jira-ops spec refresh {}`\n",
+            "openapi/operations.json is stale (1 change); run `jira-ops spec refresh {}`\n",
             upstream.display()
         )));
 }

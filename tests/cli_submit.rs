@@ -633,23 +633,39 @@ fn an_installation_file_wins_over_variables_left_from_another_site_and_says_so()
 #[test]
 fn an_installation_file_without_a_secret_is_named_in_the_error() {
     let site = Site::start();
-    let mut installation: Value =
+    let installation: Value =
         serde_json::from_str(&std::fs::read_to_string(&site.installation).unwrap()).unwrap();
-    installation["sharedSecret"] = "".into();
-    let file = site.file("no-secret.json", &installation.to_string());
+    let secret = installation["sharedSecret"].as_str().unwrap().to_string();
     let records = site.ndjson("incidents.ndjson", &incidents("INC", 1));
 
-    jira_ops()
-        .arg("--installation")
-        .arg(&file)
-        .args(["submit", "incidents"])
-        .arg(&records)
-        .assert()
-        .code(2)
-        .stderr(contains(format!(
-            "{}: no sharedSecret (put it in the file, or give --shared-secret",
-            file.display()
-        )));
+    let mut blank = installation.clone();
+    blank["sharedSecret"] = "   ".into();
+    let mut left_out = installation.clone();
+    left_out.as_object_mut().unwrap().remove("sharedSecret");
+    for (name, edited) in [("blank.json", &blank), ("left-out.json", &left_out)] {
+        let file = site.file(name, &edited.to_string());
+        jira_ops()
+            .arg("--installation")
+            .arg(&file)
+            .args(["submit", "incidents"])
+            .arg(&records)
+            .assert()
+            .code(2)
+            .stderr(contains(format!(
+                "{}: no sharedSecret (put it in the file, or give --shared-secret",
+                file.display()
+            )));
+
+        // What the file leaves out, a flag can give.
+        jira_ops()
+            .arg("--installation")
+            .arg(&file)
+            .args(["--shared-secret", &secret])
+            .args(["submit", "incidents"])
+            .arg(&records)
+            .assert()
+            .success();
+    }
 }
 
 #[test]
@@ -712,15 +728,30 @@ fn an_installation_file_that_cannot_be_read_or_parsed_is_a_usage_error_naming_it
         .code(2)
         .stderr(contains(missing.display().to_string()));
 
-    let broken = site.file("broken.json", "{\"key\": \"k\"}");
+    for text in ["{\"key\": 5}", "[1]", "{oops"] {
+        let broken = site.file("broken.json", text);
+        jira_ops()
+            .arg("--installation")
+            .arg(&broken)
+            .args(["submit", "incidents"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(contains(broken.display().to_string()).and(contains("not an installation")));
+    }
+
+    let partial = site.file("partial.json", "{\"key\": \"k\"}");
     jira_ops()
         .arg("--installation")
-        .arg(&broken)
+        .arg(&partial)
         .args(["submit", "incidents"])
         .arg(&file)
         .assert()
         .code(2)
-        .stderr(contains(broken.display().to_string()).and(contains("not an installation")));
+        .stderr(contains(format!(
+            "{}: no baseUrl, sharedSecret",
+            partial.display()
+        )));
 }
 
 #[test]

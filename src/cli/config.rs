@@ -79,12 +79,22 @@ impl SiteArgs {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
-                serde_json::from_str::<Installation>(&text).map_err(|e| {
-                    format!(
-                        "{}: not an installation (key, clientKey, sharedSecret, baseUrl): {e}",
-                        path.display()
-                    )
-                })?
+                // A field the file leaves out may come from a flag: read it as empty here,
+                // and name it below if nothing fills it.
+                let mut value = serde_json::from_str::<serde_json::Value>(&text);
+                if let Ok(serde_json::Value::Object(fields)) = &mut value {
+                    for key in ["key", "clientKey", "sharedSecret", "baseUrl"] {
+                        fields.entry(key).or_insert_with(|| "".into());
+                    }
+                }
+                value
+                    .and_then(serde_json::from_value::<Installation>)
+                    .map_err(|e| {
+                        format!(
+                            "{}: not an installation (key, clientKey, sharedSecret, baseUrl): {e}",
+                            path.display()
+                        )
+                    })?
             }
             None => Installation::new("", "", "", ""),
         };
@@ -148,12 +158,16 @@ impl SiteArgs {
             return Err(format!("{name} is empty"));
         }
         let missing: Vec<(&str, &str)> = [
-            ("--base-url", "baseUrl", installation.base_url.is_empty()),
-            ("--app-key", "key", installation.key.is_empty()),
+            (
+                "--base-url",
+                "baseUrl",
+                installation.base_url.trim().is_empty(),
+            ),
+            ("--app-key", "key", installation.key.trim().is_empty()),
             (
                 "--shared-secret",
                 "sharedSecret",
-                installation.shared_secret.is_empty(),
+                installation.shared_secret.trim().is_empty(),
             ),
         ]
         .into_iter()

@@ -103,9 +103,9 @@ pub fn run(command: SpecCommand) -> ExitCode {
             return exit::usage(&format!("{}: {e}", args.fragment.display()));
         }
         outln!(
-            "wrote {} ({} changes); rebuild to regenerate the client",
+            "wrote {} ({}); rebuild to regenerate the client",
             args.fragment.display(),
-            refresh.changes.len()
+            changes(refresh.changes.len())
         );
         ExitCode::SUCCESS
     } else {
@@ -115,9 +115,9 @@ pub fn run(command: SpecCommand) -> ExitCode {
             "run"
         };
         outln!(
-            "{} is stale ({} changes); {then} `{}`",
+            "{} is stale ({}); {then} `{}`",
             args.fragment.display(),
-            refresh.changes.len(),
+            changes(refresh.changes.len()),
             refresh_command(&args)
         );
         ExitCode::from(exit::STALE)
@@ -159,4 +159,12 @@ fn operation_count(fragment: &Value) -> usize {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+/// `1 change`, `2 changes`.
+fn changes(n: usize) -> String {
+    match n {
+        1 => "1 change".to_string(),
+        n => format!("{n} changes"),
+    }
 }

@@ -458,13 +458,16 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// `text` with control characters other than line breaks escaped (`\r`, `\u{1b}`): ids and
-/// messages come from the input and from Jira, and must not act on the terminal.
+/// `text` with control characters and the characters that reorder text (bidirectional
+/// controls) escaped, `\n` and `\u{202e}` say: ids and messages come from the input and from
+/// Jira, and must neither act on the terminal nor fake lines of the summary.
 fn printable(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            '\n' => c.to_string(),
             c if c.is_control() => c.escape_debug().to_string(),
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                c.escape_unicode().to_string()
+            }
             c => c.to_string(),
         })
         .collect()
@@ -473,6 +476,16 @@ fn printable(text: &str) -> String {
 /// Prints the one-screen summary of a report. `waited` says whether the records were read
 /// back; if not, unconfirmed reviews get a note saying how to confirm them.
 pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr: bool) {
+    let text = summary_text(label, report, waited);
+    if to_stderr {
+        eprint!("{text}")
+    } else {
+        super::out::text(format_args!("{text}"))
+    }
+}
+
+/// The text [`print_summary`] prints.
+fn summary_text(label: &str, report: &SubmitReport, waited: bool) -> String {
     let mut text = format!(
         "{label}: {}: {} accepted, {} failed, {} rejected before sending, {} unconfirmed ({}, {})\n",
         count(report.total(), "record"),
@@ -489,13 +502,16 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
             .iter()
             .map(String::as_str)
             .collect();
-        text.push_str(&format!("unknown project keys: {}\n", keys.join(", ")));
+        text.push_str(&format!(
+            "unknown project keys: {}\n",
+            printable(&keys.join(", "))
+        ));
     }
     if !report.unknown_answer_fields.is_empty() {
         let fields: Vec<String> = report
             .unknown_answer_fields
             .iter()
-            .map(|f| format!("`{f}`"))
+            .map(|f| format!("`{}`", printable(f)))
             .collect();
         text.push_str(&format!(
             "Jira's answers had fields this version does not read: {}\n",
@@ -506,19 +522,29 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
     for f in report.failed.iter().take(SHOWN) {
         let at = f.source.as_deref().unwrap_or("");
         text.push_str(&format!(
-            "  failed {} {at}: {}\n",
-            f.id,
-            f.messages.join("; ")
+            "  failed {} {}: {}\n",
+            printable(&f.id),
+            printable(at),
+            printable(&f.messages.join("; "))
         ));
     }
     for r in report.rejected.iter().take(SHOWN) {
         let at = r.source.as_deref().unwrap_or("");
         let id = r.id.as_deref().unwrap_or("(no id)");
-        text.push_str(&format!("  rejected {at} {id}: {}\n", r.reasons.join("; ")));
+        text.push_str(&format!(
+            "  rejected {} {}: {}\n",
+            printable(at),
+            printable(id),
+            printable(&r.reasons.join("; "))
+        ));
     }
     for u in report.unconfirmed.iter().take(SHOWN) {
         let at = u.source.as_deref().unwrap_or("");
-        text.push_str(&format!("  unconfirmed {} {at}\n", u.id));
+        text.push_str(&format!(
+            "  unconfirmed {} {}\n",
+            printable(&u.id),
+            printable(at)
+        ));
     }
     let hidden = [
         report.failed.len(),
@@ -543,14 +569,9 @@ pub fn print_summary(label: &str, report: &SubmitReport, waited: bool, to_stderr
         ));
     }
     for w in &report.warnings {
-        text.push_str(&format!("warning: {w}\n"));
+        text.push_str(&format!("warning: {}\n", printable(w)));
     }
-    let text = printable(&text);
-    if to_stderr {
-        eprint!("{text}")
-    } else {
-        super::out::text(format_args!("{text}"))
-    }
+    text
 }
 
 /// The exit code for a report: 0 when every record was accepted, or with `allow_partial` when
@@ -678,12 +699,28 @@ mod tests {
     use jira_operations::Sent;
 
     #[test]
-    fn control_characters_in_a_summary_are_escaped_and_line_breaks_kept() {
-        assert_eq!(
-            printable("  rejected f:1 CR\r\u{1b}[2J: bad\n"),
-            "  rejected f:1 CR\\r\\u{1b}[2J: bad\n"
+    fn control_and_reordering_characters_from_the_input_are_escaped() {
+        assert_eq!(printable("CR\r\u{1b}[2J n\nl"), "CR\\r\\u{1b}[2J n\\nl");
+        assert_eq!(printable("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(printable("café ✓"), "café ✓");
+    }
+
+    #[test]
+    fn an_id_with_a_line_break_stays_on_its_line_of_the_summary() {
+        let report = SubmitReport {
+            rejected: vec![Rejected {
+                id: Some("n\nl".into()),
+                position: 0,
+                source: Some("f.ndjson:1".into()),
+                reasons: vec!["bad\nworse".into()],
+            }],
+            ..Default::default()
+        };
+        let text = summary_text("incidents", &report, true);
+        assert!(
+            text.contains("  rejected f.ndjson:1 n\\nl: bad\\nworse\n"),
+            "{text}"
         );
-        assert_eq!(printable("café ✓\n"), "café ✓\n");
     }
 
     /// Every pattern of unreadable records among eight: each readable record gets back its
