@@ -596,6 +596,21 @@ fn flags_and_environment_variables_can_replace_the_installation_file() {
     assert_eq!(site.state().ids.unwrap().incidents, ["ENV-0", "FLAG-0"]);
 }
 
+/// `jira-ops --installation INSTALLATION submit incidents RECORDS`, to which more flags can
+/// be added: they are read after the file as well.
+fn submit_incidents(
+    installation: &std::path::Path,
+    records: &std::path::Path,
+) -> assert_cmd::Command {
+    let mut command = jira_ops();
+    command
+        .arg("--installation")
+        .arg(installation)
+        .args(["submit", "incidents"])
+        .arg(records);
+    command
+}
+
 #[test]
 fn an_installation_file_wins_over_variables_left_from_another_site_and_says_so() {
     let site = Site::start();
@@ -644,11 +659,7 @@ fn an_installation_file_without_a_secret_is_named_in_the_error() {
     left_out.as_object_mut().unwrap().remove("sharedSecret");
     for (name, edited) in [("blank.json", &blank), ("left-out.json", &left_out)] {
         let file = site.file(name, &edited.to_string());
-        jira_ops()
-            .arg("--installation")
-            .arg(&file)
-            .args(["submit", "incidents"])
-            .arg(&records)
+        submit_incidents(&file, &records)
             .assert()
             .code(2)
             .stderr(contains(format!(
@@ -657,12 +668,8 @@ fn an_installation_file_without_a_secret_is_named_in_the_error() {
             )));
 
         // What the file leaves out, a flag can give.
-        jira_ops()
-            .arg("--installation")
-            .arg(&file)
+        submit_incidents(&file, &records)
             .args(["--shared-secret", &secret])
-            .args(["submit", "incidents"])
-            .arg(&records)
             .assert()
             .success();
     }
@@ -719,33 +726,21 @@ fn an_installation_file_that_cannot_be_read_or_parsed_is_a_usage_error_naming_it
     let site = Site::start();
     let file = site.ndjson("incidents.ndjson", &incidents("INC", 1));
     let missing = site.dir.path().join("nowhere.json");
-    jira_ops()
-        .arg("--installation")
-        .arg(&missing)
-        .args(["submit", "incidents"])
-        .arg(&file)
+    submit_incidents(&missing, &file)
         .assert()
         .code(2)
         .stderr(contains(missing.display().to_string()));
 
     for text in ["{\"key\": 5}", "[1]", "{oops"] {
         let broken = site.file("broken.json", text);
-        jira_ops()
-            .arg("--installation")
-            .arg(&broken)
-            .args(["submit", "incidents"])
-            .arg(&file)
+        submit_incidents(&broken, &file)
             .assert()
             .code(2)
             .stderr(contains(broken.display().to_string()).and(contains("not an installation")));
     }
 
     let partial = site.file("partial.json", "{\"key\": \"k\"}");
-    jira_ops()
-        .arg("--installation")
-        .arg(&partial)
-        .args(["submit", "incidents"])
-        .arg(&file)
+    submit_incidents(&partial, &file)
         .assert()
         .code(2)
         .stderr(contains(format!(
