@@ -459,7 +459,7 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 /// `text` with control characters and the characters that reorder text (bidirectional
-/// controls) escaped, `\n` and `\u{202e}` say: ids and messages come from the input and from
+/// controls) escaped, as `\n` or `\u{202e}`: ids and messages come from the input and from
 /// Jira, and must neither act on the terminal nor fake lines of the summary.
 fn printable(text: &str) -> String {
     text.chars()
