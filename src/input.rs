@@ -367,9 +367,17 @@ fn read_with<R: BufRead, D: Decode>(mut reader: R, name: &str, tx: &Outbox<D::Ou
 /// input is objects spread over lines (pretty-printed, or wrapped by hand), not NDJSON. A line
 /// that holds a whole object, or one that is broken in another way, starts NDJSON.
 fn starts_a_value_it_does_not_end(line: &[u8]) -> bool {
-    line.first() == Some(&b'{')
-        && serde_json::from_slice::<serde::de::IgnoredAny>(line)
-            .is_err_and(|e| e.classify() == serde_json::error::Category::Eof)
+    unclosed_object(line).is_some()
+}
+
+/// The parser's error for `line` when it opens an object and ends before closing it.
+fn unclosed_object(line: &[u8]) -> Option<serde_json::Error> {
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(line)
+        .err()
+        .filter(|e| e.classify() == serde_json::error::Category::Eof)
 }
 
 /// The parser's message with the column only: its line is counted from the start of what it
@@ -542,13 +550,14 @@ fn read_lines<R: BufRead, D: Decode>(
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         // A line that opens an object without closing it is cut short, or the first line of
-        // an object spread over lines in a file whose first record is one line: say the second,
-        // since the layout is the whole file's. (A whole object ends in `}`, so the parse to find out
-        // is only paid by lines that do not.)
-        let opens =
-            text.trim_ascii_end().last() != Some(&b'}') && starts_a_value_it_does_not_end(text);
+        // an object spread over lines in a file whose first record is one line: say the
+        // second, since the layout is the whole file's. (A whole object ends in `}`, so the
+        // parse to find out is only paid by lines that do not.)
+        let unclosed = (text.trim_ascii_end().last() != Some(&b'}'))
+            .then(|| unclosed_object(text))
+            .flatten();
         let mut record = decode.line(text, origin);
-        if opens {
+        if let Some(error) = unclosed {
             let hint = format!(
                 "; if this line starts an object spread over lines: records of this file are \
                  read one per line, as its first record (line {}) is, so spread records over \
@@ -565,10 +574,7 @@ fn read_lines<R: BufRead, D: Decode>(
                 Record::Entity { origin, .. } => Record::Malformed {
                     origin,
                     id: None,
-                    reason: match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
-                        Ok(_) => hint[2..].to_string(),
-                        Err(e) => describe(&e) + &hint,
-                    },
+                    reason: describe(&error) + &hint,
                 },
                 stopped => stopped,
             };
